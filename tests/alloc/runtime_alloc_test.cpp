@@ -1,0 +1,58 @@
+// Zero allocation across threads' hand-offs: queue push and pop, the queue sink, model
+// publish and pick-up, after warm-up (set-up allocates: tokens, blocks, buffers).
+#include <cstdint>
+
+#include "alloc_counter.hpp"
+#include "catch.hpp"
+#include "rill/core/pipeline.hpp"
+#include "rill/model/linear.hpp"
+#include "rill/model/predict.hpp"
+#include "rill/runtime/event_queue.hpp"
+#include "rill/runtime/model_slot.hpp"
+#include "rill/runtime/queue_source.hpp"
+
+TEST_CASE("queue push/pop, queue sink, model publish and pick-up allocate nothing", "[alloc]") {
+  using ev = rill::event<8>;
+  using scored = rill::scored_event<8>;
+  for (auto policy : {rill::overflow_policy::drop_newest, rill::overflow_policy::drop_oldest,
+                      rill::overflow_policy::sample}) {
+    rill::event_queue<ev> in({.capacity = 256, .max_producers = 2, .policy = policy});
+    rill::event_queue<scored, rill::queue_kind::spsc> out({.capacity = 256});
+    auto p1 = in.make_producer();
+    auto p2 = in.make_producer();
+    rill::linear_model<8> model;
+    rill::model_slot<rill::linear_model<8>> slot(model);
+    rill::slot_reader<rill::linear_model<8>> reader(slot);
+    auto pipe = rill::pick_up(reader) | rill::predict(reader.model()) |
+                rill::queue_sink<scored, rill::queue_kind::spsc>(out);
+    rill::queue_source<ev> source(in);
+    rill::queue_source<scored, rill::queue_kind::spsc> tail(out);
+    std::uint64_t consumed = 0;
+    auto consume = [&](const scored&) noexcept { ++consumed; };
+
+    auto step = [&](std::uint64_t i) {
+      ev e{i, static_cast<std::int64_t>(i), {}};
+      e.x[0] = static_cast<float>(i % 7);
+      (i & 1 ? p1 : p2).push(e);
+      if (i % 97 == 0) {  // 64 out per 97 in: the queue fills and the overflow paths run
+        source.drain(pipe);
+        tail.drain(consume);
+      }
+      if (i % 100 == 0) {
+        model.bias = static_cast<float>(i);
+        ++model.version;
+        slot.publish(model);
+      }
+      if (i % 100'000 == 0) slot.rollback();
+    };
+    for (std::uint64_t i = 0; i < 20'000; ++i) step(i);
+    rill::test::allocation_scope scope;
+    for (std::uint64_t i = 20'000; i < 1'020'000; ++i) step(i);
+    REQUIRE(scope.allocations() == 0);
+    const auto c = in.counts();
+    CHECK(c.offered == 1'020'000);
+    CHECK(c.dropped() > 0);
+    CHECK(consumed > 0);
+    CHECK(reader.publication() > 10'000);
+  }
+}
