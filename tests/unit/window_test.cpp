@@ -404,6 +404,14 @@ TEST_CASE(
     CHECK(w.max(0) == 5.0);
     CHECK(w.counters().nonfinite == 1);
   }
+  SECTION("propagate: a non-finite first row does not poison the window for good") {
+    W w(1, rill::nan_policy::propagate);
+    feed(w, {{nan, 1}});
+    CHECK(std::isnan(w.mean(0)));
+    for (int i = 0; i < 40; ++i) feed(w, {{5, 5}});
+    CHECK(w.mean(0) == 5.0);
+    CHECK(w.variance(0) == Approx(0.0).margin(1e-12));
+  }
 }
 
 // ---------------------------------------------------------------- ewm, lag

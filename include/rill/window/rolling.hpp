@@ -179,7 +179,10 @@ class rolling {
   void push_screened(const row_acc &x) noexcept {
     const std::size_t slot = static_cast<std::size_t>(seen_ % N);
     if constexpr (moments) {
-      if (seen_ == 0) ms_.centre = x;  // first row: centre at it, so early sums don't cancel
+      // First row: centre at it, so early sums don't cancel; a non-finite value (policy
+      // propagate) must not become the centre, or it would poison every later sum.
+      if (seen_ == 0)
+        for (std::size_t i = 0; i < Dp; ++i) ms_.centre[i] = std::isfinite(x[i]) ? x[i] : Acc(0);
       const bool full = seen_ >= N;
       for (std::size_t b = 0; b < Dp; b += W) {
         const batch c = batch::load_aligned(ms_.centre.data() + b);
