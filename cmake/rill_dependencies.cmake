@@ -9,6 +9,10 @@ if(NOT TARGET xtl)
 endif()
 find_dependency(xsimd)
 
+# fmt: used privately by the compiled part (checkpoint errors, metrics exposition); a
+# static librill.a still needs it at the consumer's link.
+find_dependency(fmt)
+
 # moodycamel ships no CMake config on Debian, and its include path differs across
 # Debian, vcpkg, Conan and upstream; rill/detail/moodycamel.hpp picks the spelling,
 # this finds the directory.

@@ -5,6 +5,7 @@
 #include "alloc_counter.hpp"
 #include "catch.hpp"
 #include "rill/core/pipeline.hpp"
+#include "rill/metrics/registry.hpp"
 #include "rill/model/linear.hpp"
 #include "rill/model/predict.hpp"
 #include "rill/runtime/event_queue.hpp"
@@ -55,4 +56,24 @@ TEST_CASE("queue push/pop, queue sink, model publish and pick-up allocate nothin
     CHECK(consumed > 0);
     CHECK(reader.publication() > 10'000);
   }
+}
+
+TEST_CASE("metrics recorders: add, set and record allocate nothing", "[alloc]") {
+  rill::metrics_registry reg;
+  const auto events = reg.add_counter("events", "events processed");
+  const auto depth = reg.add_gauge("depth", "queue depth", rill::gauge_merge::max);
+  const auto latency = reg.add_histogram("latency", "per-event latency");
+  auto& rec = reg.add_recorder("pipeline");
+  for (std::uint64_t i = 0; i < 1000; ++i) rec.record(latency, i);  // warm-up
+  rill::test::allocation_scope scope;
+  for (std::uint64_t i = 0; i < 1'000'000; ++i) {
+    rec.add(events);
+    rec.set(depth, static_cast<double>(i & 1023));
+    rec.record(latency, (i * 2654435761u) & 0xFFFFF);
+  }
+  REQUIRE(scope.allocations() == 0);
+  const auto snap = reg.snapshot();
+  CHECK(snap.value(events) == 1'000'000);
+  CHECK(snap.value(depth) == double(999'999 & 1023));  // the last value set (max across recorders)
+  CHECK(snap.histogram(latency).count() == 1'001'000);
 }

@@ -83,6 +83,21 @@ struct linear_learner {
     /// Forgets optimiser state and the pending batch (the model is left as it is).
     void reset() noexcept { *this = learner(s_); }
 
+    /// Calls `v("name", member)` for every member that changes while learning (all but
+    /// the settings), so a checkpoint can save and restore it (rill/io/checkpoint.hpp).
+    template <class Visitor>
+    void visit_state(Visitor&& v) {
+      v("t", t_);
+      v("rate_scale", rate_scale_);
+      v("slots", slots_);
+      v("scratch", scratch_);
+      v("batch", batch_);
+      v("batch_bias", batch_bias_);
+      v("batch_count", batch_count_);
+      v("max_l1", max_l1_);
+      v("received_l1", received_l1_);
+    }
+
    private:
     value_type margin_gradient(const Model& model, const row_type& x, value_type y) const noexcept {
       const value_type c = static_cast<value_type>(s_.clip_gradient);
@@ -95,14 +110,14 @@ struct linear_learner {
       ++t_;
       const double lr = s_.schedule(t_) * rate_scale_;
       const auto rate = static_cast<value_type>(s_.optimizer.rate(lr, t_));
-      const auto l2 = static_cast<value_type>(s_.l2);
+      const auto l2_coef = static_cast<value_type>(s_.l2);
       if (s_.fit_intercept)
         model.bias -= (s_.intercept_lr < 0 ? static_cast<value_type>(lr)
                                            : static_cast<value_type>(s_.intercept_lr * rate_scale_)) * g;
       auto coordinates = [&](const auto& opt) noexcept {
         for (std::size_t i = 0; i < width; ++i) {
           value_type& w = model.weights[i];
-          opt.step(w, scale * dir[i] + l2 * w, rate, slot<0>(i), slot<1>(i));
+          opt.step(w, scale * dir[i] + l2_coef * w, rate, slot<0>(i), slot<1>(i));
         }
       };
       if constexpr (requires { s_.optimizer.visit(coordinates); }) {

@@ -120,6 +120,14 @@ class sklearn_sgd {
   }
   const settings& config() const noexcept { return s_; }
 
+  /// Calls `v("name", member)` for every member that changes while learning (all but
+  /// the settings), so a checkpoint can save and restore it (rill/io/checkpoint.hpp).
+  template <class Visitor>
+  void visit_state(Visitor&& v) {
+    v("t", t_);
+    v("rate_scale", rate_scale_);
+  }
+
  private:
   settings s_;
   std::uint64_t t_ = 1;

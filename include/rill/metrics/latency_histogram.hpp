@@ -80,6 +80,19 @@ class latency_histogram {
 
   void reset() noexcept { *this = latency_histogram{}; }
 
+  /// Replaces the contents with bucket counts and totals kept elsewhere (per-thread
+  /// atomic buckets merged at snapshot time, see rill/metrics/registry.hpp). O(buckets).
+  void assign(const std::array<std::uint64_t, bucket_count>& counts, std::uint64_t sum,
+              std::uint64_t clamped, std::uint64_t min, std::uint64_t max) noexcept {
+    counts_ = counts;
+    count_ = 0;
+    for (const auto c : counts_) count_ += c;
+    sum_ = sum;
+    clamped_ = clamped;
+    min_ = count_ ? min : UINT64_MAX;
+    max_ = count_ ? max : 0;
+  }
+
   static constexpr std::size_t index_of(std::uint64_t v) noexcept {
     const int shift = std::max(0, static_cast<int>(std::bit_width(v)) - (sub_bits + 1));
     return static_cast<std::size_t>(shift) * sub_count + static_cast<std::size_t>(v >> shift);
