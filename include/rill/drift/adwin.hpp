@@ -37,8 +37,10 @@ struct adwin_params {
 /// cover windows of up to max_buckets·(2^64 - 1) values; that is 64·(max_buckets+1)
 /// totals and variances (6 KiB at the default). `update` never allocates.
 ///
-/// Work per update: inserting is O(1) amortised, O(R) worst case (a merge
-/// cascade through R rows in use, R <= log2(width/max_buckets) + 2). Every
+/// Work per update: inserting is O(max_buckets) amortised (each merge shifts a
+/// row of max_buckets buckets), O(R·max_buckets) worst case (a merge cascade
+/// through R rows in use, R <= log2(width/max_buckets) + 2); constant at the
+/// default max_buckets = 5. Every
 /// `clock`-th update scans B <= R·(max_buckets+1) cut points (about 50 for a
 /// window of 2^10 values); each cut found deletes the oldest bucket and rescans,
 /// so the worst case of one update is O(B²) cut evaluations, reached only on the

@@ -195,8 +195,8 @@ class checkpoint_reader {
 
   std::string source_;
   std::vector<std::byte> data_;
-  std::vector<entry> entries_;     // sorted by name
-  std::vector<std::uint32_t> order_;  // entries_ indices in file order
+  std::vector<entry> entries_;     // in file order
+  std::vector<std::uint32_t> order_;  // entries_ indices sorted by name
 };
 
 /// Removes temporary files (`<path>.tmp.<anything>`) that interrupted `save_atomic`

@@ -45,7 +45,8 @@ struct csv_table {
 /// Reads a CSV file row by row: a header line, then one row of numbers per line
 /// (comma-separated; `\r\n` accepted; blank lines skipped; header names may be
 /// double-quoted). Memory: one line buffer that grows to the longest line; `next`
-/// allocates only when a line is longer than any before it.
+/// allocates only when a line is longer than any before it, or to parse a number
+/// outside the double range (e.g. `1e400`, then an error or a counted missing value).
 class csv_reader {
  public:
   /// Opens `path` and reads its header; throws csv_error if it cannot be opened or

@@ -49,17 +49,11 @@ class pending_buffer {
 
   /// `capacity` entries at most; entries older than `horizon_ns` (event time) expire.
   explicit pending_buffer(std::size_t capacity, std::int64_t horizon_ns = no_horizon)
-      : capacity_(std::bit_ceil(capacity < 1 ? std::size_t{1} : capacity)),
+      : capacity_(checked_capacity(capacity, horizon_ns)),
         index_mask_(capacity_ * 2 - 1),
         horizon_ns_(horizon_ns),
         ring_(std::make_unique<slot[]>(capacity_)),
         index_(std::make_unique<std::uint32_t[]>(capacity_ * 2)) {
-    if (capacity == 0 || capacity > (std::size_t{1} << 30))
-      throw std::invalid_argument("rill::pending_buffer: capacity must be in [1, 2^30], got " +
-                                  std::to_string(capacity));
-    if (horizon_ns <= 0)
-      throw std::invalid_argument("rill::pending_buffer: horizon_ns must be positive, got " +
-                                  std::to_string(horizon_ns));
     for (std::size_t i = 0; i < capacity_ * 2; ++i) index_[i] = empty_;
   }
 
@@ -120,6 +114,16 @@ class pending_buffer {
   const pending_counters& counters() const noexcept { return counters_; }
 
  private:
+  // Validates before anything is allocated, so a bad size is a clear error, not bad_alloc.
+  static std::size_t checked_capacity(std::size_t capacity, std::int64_t horizon_ns) {
+    if (capacity == 0 || capacity > (std::size_t{1} << 30))
+      throw std::invalid_argument("rill::pending_buffer: capacity must be in [1, 2^30], got " +
+                                  std::to_string(capacity));
+    if (horizon_ns <= 0)
+      throw std::invalid_argument("rill::pending_buffer: horizon_ns must be positive, got " +
+                                  std::to_string(horizon_ns));
+    return std::bit_ceil(capacity);
+  }
   struct slot {
     entry value{};
     bool live = false;

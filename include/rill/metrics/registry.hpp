@@ -374,7 +374,7 @@ class metrics_registry {
   /// Merges every recorder into plain values (any thread, while recorders write).
   /// Counters: sums, exact once writers have stopped (or been joined); while they
   /// write, each value is one they held at some moment during the call and never less
-  /// than in an earlier snapshot. O(recorders · metrics + histograms · 4608 · 40);
+  /// than in an earlier snapshot. O(recorders · (metrics + histograms · 4608));
   /// allocates the result.
   metrics_snapshot snapshot() { return snapshot(clock::now()); }
 

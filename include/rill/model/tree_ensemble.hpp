@@ -115,7 +115,7 @@ class tree_ensemble {
   std::size_t max_depth() const noexcept { return max_depth_; }
 
   /// Raw margins of one row (`row` holds num_features() floats, NaN = missing) into
-  /// `margin[0..num_groups)`. O(trees × depth).
+  /// `margin[0..num_groups)`. O(features + trees × depth): the row's keys first.
   void predict_margin(const float* row, float* margin) const noexcept {
     if (double_acc_) {
       double acc[max_stack_groups];
@@ -129,7 +129,7 @@ class tree_ensemble {
     margin_float(row, margin);
   }
 
-  /// Transformed outputs of one row into `out[0..num_outputs())`. O(trees × depth).
+  /// Transformed outputs of one row into `out[0..num_outputs())`. O(features + trees × depth).
   /// `out` must have room for num_groups() values (used as scratch for argmax).
   void predict(const float* row, float* out) const noexcept {
     if (double_acc_ && num_groups_ <= max_stack_groups) {

@@ -42,7 +42,8 @@ class queue_source {
       : queue_(&q), consumer_(q.backend_), opt_(o) {}
 
   /// Dequeues up to `Batch` items and hands each to `sink`. Returns how many it took
-  /// out of the queue (processed or late). O(Batch).
+  /// out of the queue (processed or late). O(Batch + max_producers): the watermark
+  /// check sums the producers' counters.
   template <class Sink>
   std::size_t drain(Sink&& sink) noexcept {
     return drain(sink, no_watermark_callback{}, no_watermark_callback{});

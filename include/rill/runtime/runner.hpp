@@ -44,9 +44,13 @@ class runner {
   /// has been drained or discarded as asked.
   void run() noexcept {
     for (;;) {
+      // A discarding stop must not process the backlog: look at the flag before
+      // every drain (one relaxed-cost load per batch).
+      const bool stopping = stopping_.load(std::memory_order_acquire);
+      if (stopping && mode_.load(std::memory_order_relaxed) == stop_mode::discard) break;
       const std::size_t n = source_->drain(*sink_);
       if (n != 0) continue;
-      if (stopping_.load(std::memory_order_acquire)) break;
+      if (stopping) break;
       detail::wait_once(idle_);
     }
     if (mode_.load(std::memory_order_relaxed) == stop_mode::drain) {

@@ -257,7 +257,9 @@ class shadow_router {
       emit(out);
     });
     run_challengers(in, answered, std::index_sequence_for<Challengers...>{});
-    if (book_ != nullptr && answered != 0) book_->record(in.id, in.time_ns, 0, answered, last_);
+    // Only events the champion answered are booked: the book's served arm is 0, and an
+    // event it did not answer would otherwise be scored with its previous value.
+    if (book_ != nullptr && (answered & 1u) != 0) book_->record(in.id, in.time_ns, 0, answered, last_);
   }
 
   /// Challenger predictions recorded (never emitted).

@@ -71,7 +71,7 @@ constexpr bool needs_moments(stat s) noexcept {
 ///
 /// Cost per push: O(D) with a few SIMD ops per register of features; min/max
 /// add an O(N·D) backward pass once every N pushes (the worst case). Memory: N
-/// rows of Acc plus N more per extreme, inline; never allocates; trivially
+/// rows of Acc plus N + 1 more per extreme, inline; never allocates; trivially
 /// copyable. One thread owns it.
 template <std::size_t D, std::size_t N, stat Stats, class T = float, class Acc = double,
           class Arch = detail::simd::default_arch>
