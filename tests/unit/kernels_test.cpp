@@ -1,6 +1,7 @@
 // Linear and MLP kernels: SIMD against scalar references, shape edge cases,
 // scikit-learn fidelity on committed fixtures, loader errors.
 #include "catch.hpp"
+#include "csv_rows.hpp"
 
 #include <algorithm>
 #include <array>
@@ -289,19 +290,7 @@ namespace {
 const std::string sk_dir = std::string(RILL_TEST_DATA_DIR) + "/sklearn/";
 
 std::vector<std::vector<double>> read_rows(const std::string& path, bool header) {
-  std::ifstream f(path);
-  REQUIRE(f.good());
-  std::vector<std::vector<double>> rows;
-  std::string line;
-  if (header) std::getline(f, line);
-  while (std::getline(f, line)) {
-    std::vector<double> row;
-    std::stringstream ss(line);
-    std::string cell;
-    while (std::getline(ss, cell, ',')) row.push_back(std::stod(cell));
-    rows.push_back(row);
-  }
-  return rows;
+  return rill::test::read_csv_rows(path, header);
 }
 
 std::string first_line(const std::string& path) {
