@@ -1,5 +1,7 @@
 // Zero allocation when scoring loaded models: trees (one row, batch, as a stage) and
 // rill.model JSON models with a runtime shape.
+#include <cmath>
+#include <memory>
 #include <vector>
 
 #include "alloc_counter.hpp"
@@ -7,6 +9,10 @@
 #include "rill/io/csv.hpp"
 #include "rill/io/model_json.hpp"
 #include "rill/io/model_loader.hpp"
+#include "rill/model/mlp.hpp"
+#include "rill/model/multiclass.hpp"
+#include "rill/model/quantized.hpp"
+#include "rill/model/linear.hpp"
 #include "rill/model/tree_ensemble.hpp"
 
 namespace {
@@ -54,4 +60,37 @@ TEST_CASE("rill.model JSON models predict without allocating", "[alloc][kernels]
     INFO(name);
     CHECK(allocations == 0);
   }
+}
+
+TEST_CASE("compile-time MLP, multiclass and int8 models predict without allocating",
+          "[alloc][kernels]") {
+  using rill::activation;
+  using net_t = rill::mlp<float, 32, rill::dense<64, activation::relu>,
+                          rill::dense<64, activation::tanh>, rill::dense<3, activation::softmax>>;
+  auto net = std::make_unique<net_t>();  // weights on the heap: set-up, before the scope
+  for (std::size_t o = 0; o < 64; ++o)
+    for (std::size_t i = 0; i < 32; ++i) net->weight(0, o, i) = 0.01f * float((o * 7 + i) % 13) - 0.06f;
+  auto qnet = std::make_unique<rill::quantized_mlp<net_t>>(*net);
+  rill::multiclass_linear_model<32, 4> mc;
+  for (std::size_t k = 0; k < 4; ++k)
+    for (std::size_t i = 0; i < 32; ++i) mc.weights[k][i] = 0.1f * float(int(k * 5 + i) % 7 - 3);
+  const auto qmc = rill::quantize(mc);
+  rill::linear_model<32> lin;
+  for (std::size_t i = 0; i < 32; ++i) lin.weights[i] = 0.05f * float(int(i % 5) - 2);
+  const auto qlin = rill::quantize(lin);
+
+  rill::feature_row<float, 32> x{};
+  double acc = 0;
+  auto step = [&](std::uint64_t r) {
+    for (std::size_t i = 0; i < 32; ++i) x[i] = float((r * 31 + i * 17) % 101) / 50.0f - 1.0f;
+    const auto p = net->predict_all(x);
+    const auto q = qnet->predict_all(x);
+    acc += p[0] + q[1] + mc.predict_proba(x)[2] + float(mc.predict_class(x)) +
+           qmc.predict_proba(x)[0] + qlin.predict(x) + lin.predict(x);
+  };
+  for (std::uint64_t r = 0; r < 100; ++r) step(r);
+  rill::test::allocation_scope scope;
+  for (std::uint64_t r = 0; r < 100'000; ++r) step(r);
+  REQUIRE(scope.allocations() == 0);
+  CHECK(std::isfinite(acc));
 }

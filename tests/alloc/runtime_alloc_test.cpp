@@ -1,11 +1,17 @@
 // Zero allocation across threads' hand-offs: queue push and pop, the queue sink, model
 // publish and pick-up, after warm-up (set-up allocates: tokens, blocks, buffers).
 #include <cstdint>
+#include <memory>
 
 #include "alloc_counter.hpp"
 #include "catch.hpp"
 #include "rill/core/pipeline.hpp"
 #include "rill/metrics/registry.hpp"
+#include "rill/learn/learn.hpp"
+#include "rill/learn/mlp_learner.hpp"
+#include "rill/learn/multiclass_learner.hpp"
+#include "rill/model/mlp.hpp"
+#include "rill/model/multiclass.hpp"
 #include "rill/model/linear.hpp"
 #include "rill/model/predict.hpp"
 #include "rill/runtime/event_queue.hpp"
@@ -76,4 +82,33 @@ TEST_CASE("metrics recorders: add, set and record allocate nothing", "[alloc]") 
   CHECK(snap.value(events) == 1'000'000);
   CHECK(snap.value(depth) == double(999'999 & 1023));  // the last value set (max across recorders)
   CHECK(snap.histogram(latency).count() == 1'001'000);
+}
+
+TEST_CASE("MLP and multiclass learners learn without allocating", "[alloc]") {
+  using rill::activation;
+  using net_t = rill::mlp<float, 8, rill::dense<16, activation::relu>,
+                          rill::dense<3, activation::softmax>>;
+  auto net = std::make_unique<net_t>();
+  rill::init_glorot_uniform(*net, 7);
+  rill::mlp_learner<rill::mlp_loss::cross_entropy, rill::adam_optimizer> mlp_settings;
+  mlp_settings.schedule.eta0 = 0.01f;
+  auto mlp_stage = rill::learn(*net, mlp_settings, rill::mini_batch{16});
+  rill::multiclass_linear_model<8, 3> mc;
+  rill::softmax_learner<> sm_settings;
+  auto sm_stage = rill::learn(mc, sm_settings);
+  std::uint64_t sunk = 0;
+  auto sink = [&](const auto&) noexcept { ++sunk; };
+  auto step = [&](std::uint64_t i) {
+    rill::labelled_event<8, float> e;
+    e.id = i;
+    for (std::size_t j = 0; j < 8; ++j) e.x[j] = float((i * 13 + j * 7) % 19) / 9.0f - 1.0f;
+    e.target = float(i % 3);
+    mlp_stage(e, sink);
+    sm_stage(e, sink);
+  };
+  for (std::uint64_t i = 0; i < 1000; ++i) step(i);
+  rill::test::allocation_scope scope;
+  for (std::uint64_t i = 1000; i < 201'000; ++i) step(i);
+  REQUIRE(scope.allocations() == 0);
+  CHECK(sunk == 2 * 201'000);
 }
