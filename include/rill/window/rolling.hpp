@@ -47,6 +47,53 @@ constexpr bool needs_moments(stat s) noexcept {
   return (static_cast<unsigned>(s) & static_cast<unsigned>(stat::sum | stat::mean | stat::variance |
                                                            stat::stddev | stat::zscore)) != 0;
 }
+
+/// The statistics of n rows kept as shifted sums (s1 = Σ(x − c), s2 = Σ(x − c)², centre
+/// c), one register at a time: what every window reports from its moments.
+template <class Batch, class Acc>
+class shifted_moments {
+ public:
+  shifted_moments(const Acc *s1, const Acc *s2, const Acc *centre, std::size_t n,
+                  std::size_t ddof) noexcept
+      : s1_(s1), s2_(s2), centre_(centre), empty_(n == 0), n_(static_cast<Acc>(n)),
+        inv_n_(n ? Acc(1) / static_cast<Acc>(n) : Acc(0)),
+        inv_dof_(n > ddof ? Acc(1) / static_cast<Acc>(n - ddof) : Acc(0)) {}
+
+  Batch sum(std::size_t b) const noexcept { return xsimd::fma(n_, centre(b), s1(b)); }
+  Batch mean(std::size_t b) const noexcept {
+    return empty_ ? Batch(Acc(0)) : xsimd::fma(s1(b), inv_n_, centre(b));
+  }
+  Batch variance(std::size_t b) const noexcept {
+    const Batch a = s1(b);
+    const Batch m2 = xsimd::fnma(a * a, inv_n_, Batch::load_aligned(s2_ + b));
+    return xsimd::max(m2, Batch(Acc(0))) * inv_dof_;
+  }
+  Batch stddev(std::size_t b) const noexcept { return xsimd::sqrt(variance(b)); }
+  /// (x − mean) / sd of row `x`, written on the shifted values; 0 where sd is 0.
+  Batch zscore(const Acc *x, std::size_t b) const noexcept {
+    const Batch sd = stddev(b);
+    const Batch z = (Batch::load_aligned(x + b) - centre(b) - s1(b) * inv_n_) / sd;
+    return xsimd::select(sd > Batch(Acc(0)), z, Batch(Acc(0)));
+  }
+
+  /// Emits sum, mean, variance and stddev as `Stats` asks, in the windows' column order.
+  template <stat Stats, class EmitBlock>
+  void emit(EmitBlock &&emit_block) const noexcept {
+    if constexpr (has(Stats, stat::sum)) emit_block([&](std::size_t b) { return sum(b); });
+    if constexpr (has(Stats, stat::mean)) emit_block([&](std::size_t b) { return mean(b); });
+    if constexpr (has(Stats, stat::variance))
+      emit_block([&](std::size_t b) { return variance(b); });
+    if constexpr (has(Stats, stat::stddev)) emit_block([&](std::size_t b) { return stddev(b); });
+  }
+
+ private:
+  Batch s1(std::size_t b) const noexcept { return Batch::load_aligned(s1_ + b); }
+  Batch centre(std::size_t b) const noexcept { return Batch::load_aligned(centre_ + b); }
+
+  const Acc *s1_, *s2_, *centre_;
+  bool empty_;
+  Batch n_, inv_n_, inv_dof_;
+};
 }  // namespace detail
 
 /// The last `N` rows of `D` features: count, sum, mean, variance/std (ddof
@@ -249,35 +296,16 @@ class rolling {
       col += D;
     };
     if constexpr (moments) {
-      const Acc inv_n = n ? Acc(1) / static_cast<Acc>(n) : Acc(0);
-      const Acc inv_dof = n > ddof_ ? Acc(1) / static_cast<Acc>(n - ddof_) : Acc(0);
-      const batch bn(static_cast<Acc>(n)), binv_n(inv_n), binv_dof(inv_dof), zero(Acc(0));
-      auto s1 = [&](std::size_t b) { return batch::load_aligned(ms_.s1.data() + b); };
-      auto ctr = [&](std::size_t b) { return batch::load_aligned(ms_.centre.data() + b); };
-      auto var = [&](std::size_t b) {
-        const batch a = s1(b);
-        const batch m2 = xsimd::fnma(a * a, binv_n, batch::load_aligned(ms_.s2.data() + b));
-        return xsimd::max(m2, zero) * binv_dof;
-      };
-      if constexpr (has(Stats, stat::sum))
-        emit_block([&](std::size_t b) { return xsimd::fma(bn, ctr(b), s1(b)); });
-      if constexpr (has(Stats, stat::mean)) {
-        emit_block([&](std::size_t b) { return xsimd::fma(s1(b), binv_n, ctr(b)); });
-      }
-      if constexpr (has(Stats, stat::variance)) emit_block(var);
-      if constexpr (has(Stats, stat::stddev))
-        emit_block([&](std::size_t b) { return xsimd::sqrt(var(b)); });
+      const detail::shifted_moments<batch, Acc> m(ms_.s1.data(), ms_.s2.data(),
+                                                  ms_.centre.data(), n, ddof_);
+      m.template emit<Stats>(emit_block);
       if constexpr (has(Stats, stat::min))
         emit_block([&](std::size_t b) { return minmax(mins_, b); });
       if constexpr (has(Stats, stat::max))
         emit_block([&](std::size_t b) { return minmax(maxs_, b); });
       if constexpr (has(Stats, stat::zscore)) {
         emit_block([&](std::size_t b) {
-          const batch sd = xsimd::sqrt(var(b));
-          const batch newest = n ? batch::load_aligned(ring_[last_slot()].data() + b) : zero;
-          // (x - mean) / sd, written on the shifted values: x - c - s1/n.
-          const batch z = (newest - ctr(b) - s1(b) * binv_n) / sd;
-          return xsimd::select(sd > zero, z, zero);
+          return n ? m.zscore(ring_[last_slot()].data(), b) : batch(Acc(0));
         });
       }
     } else {

@@ -398,32 +398,14 @@ class time_window {
       col += D;
     };
     if constexpr (moments) {
-      const Acc inv_n = n ? Acc(1) / static_cast<Acc>(n) : Acc(0);
-      const Acc inv_dof = n > ddof_ ? Acc(1) / static_cast<Acc>(n - ddof_) : Acc(0);
-      const batch bn(static_cast<Acc>(n)), binv_n(inv_n), binv_dof(inv_dof), zero(Acc(0));
-      auto s1 = [&](std::size_t b) { return batch::load_aligned(ms_.s1.data() + b); };
-      auto ctr = [&](std::size_t b) { return batch::load_aligned(ms_.centre.data() + b); };
-      auto var = [&](std::size_t b) {
-        const batch a = s1(b);
-        const batch m2 = xsimd::fnma(a * a, binv_n, batch::load_aligned(ms_.s2.data() + b));
-        return xsimd::max(m2, zero) * binv_dof;
-      };
-      if constexpr (has(Stats, stat::sum))
-        emit_block([&](std::size_t b) { return xsimd::fma(bn, ctr(b), s1(b)); });
-      if constexpr (has(Stats, stat::mean))
-        emit_block([&](std::size_t b) { return n ? xsimd::fma(s1(b), binv_n, ctr(b)) : zero; });
-      if constexpr (has(Stats, stat::variance)) emit_block(var);
-      if constexpr (has(Stats, stat::stddev))
-        emit_block([&](std::size_t b) { return xsimd::sqrt(var(b)); });
+      const detail::shifted_moments<batch, Acc> m(ms_.s1.data(), ms_.s2.data(),
+                                                  ms_.centre.data(), n, ddof_);
+      m.template emit<Stats>(emit_block);
       if constexpr (want_min) emit_block([&](std::size_t b) { return extreme(mins_, b); });
       if constexpr (want_max) emit_block([&](std::size_t b) { return extreme(maxs_, b); });
       if constexpr (has(Stats, stat::zscore)) {
         emit_block([&](std::size_t b) {
-          if (n == 0) return zero;
-          const batch sd = xsimd::sqrt(var(b));
-          const batch newest = batch::load_aligned(ring_[slot_of(next_ - 1)].data() + b);
-          const batch z = (newest - ctr(b) - s1(b) * binv_n) / sd;
-          return xsimd::select(sd > zero, z, zero);
+          return n ? m.zscore(ring_[slot_of(next_ - 1)].data(), b) : batch(Acc(0));
         });
       }
     } else {

@@ -303,23 +303,9 @@ class hopping_window {
       col += D;
     };
     if constexpr (moments) {
-      const Acc inv_dof = n > ddof_ ? Acc(1) / static_cast<Acc>(n - ddof_) : Acc(0);
-      const batch bn(static_cast<Acc>(n)), binv_n(Acc(1) / static_cast<Acc>(n)), binv_dof(inv_dof),
-          zero(Acc(0));
-      auto s1 = [&](std::size_t b) { return batch::load_aligned(w.ms.s1.data() + b); };
-      auto ctr = [&](std::size_t b) { return batch::load_aligned(w.ms.centre.data() + b); };
-      auto var = [&](std::size_t b) {
-        const batch a = s1(b);
-        const batch m2 = xsimd::fnma(a * a, binv_n, batch::load_aligned(w.ms.s2.data() + b));
-        return xsimd::max(m2, zero) * binv_dof;
-      };
-      if constexpr (has(Stats, stat::sum))
-        emit_block([&](std::size_t b) { return xsimd::fma(bn, ctr(b), s1(b)); });
-      if constexpr (has(Stats, stat::mean))
-        emit_block([&](std::size_t b) { return xsimd::fma(s1(b), binv_n, ctr(b)); });
-      if constexpr (has(Stats, stat::variance)) emit_block(var);
-      if constexpr (has(Stats, stat::stddev))
-        emit_block([&](std::size_t b) { return xsimd::sqrt(var(b)); });
+      const detail::shifted_moments<batch, Acc> m(w.ms.s1.data(), w.ms.s2.data(),
+                                                  w.ms.centre.data(), n, ddof_);
+      m.template emit<Stats>(emit_block);
     }
     if constexpr (want_min)
       emit_block([&](std::size_t b) { return batch::load_aligned(w.mn.data() + b); });
