@@ -12,6 +12,9 @@
 
 #include "cli.hpp"
 #include "commands.hpp"
+#include "replay_config.hpp"
+#include "replay_features.hpp"
+#include "replay_report.hpp"
 #include "rill/core/graph.hpp"
 #include "rill/drift/policy.hpp"
 #include "rill/drift/registry.hpp"
@@ -32,12 +35,14 @@ namespace {
 
 using rill::tools::usage_error;
 
-// The CSV, split into features (row-major, NaN replaced by 0) and labels.
+// The CSV, split into features (row-major, NaN replaced by 0), labels and event times.
 struct stream_data {
   std::string file, label_name;
   std::size_t rows = 0, features = 0;
+  std::vector<std::string> names;  // of the feature columns
   std::vector<double> x;
   std::vector<double> y;
+  std::vector<std::int64_t> time_ns;  // the time column scaled to ns, or the row number
   bool binary = true;
   std::uint64_t missing_features = 0, missing_labels = 0;
 };
@@ -69,6 +74,22 @@ struct run_result {
   double bias = 0;
   std::vector<double> scale_mean, scale_std;  // the scaler's final statistics (with --scale)
   std::vector<std::uint64_t> drifts, warnings;  // rows (event ids) where they were flagged
+  std::vector<rill::tools::interval_point> points;  // one per --report-every rows
+};
+
+// What --features did, for the summary.
+struct feature_summary {
+  std::string spec;  // empty: the file's columns as they are
+  std::size_t inputs = 0, columns = 0;
+  double seconds = 0;
+  std::uint64_t overflows = 0, out_of_order = 0, late_dropped = 0, undefined_returns = 0;
+};
+
+// How one pass runs: timed per event or not, with a progress bar, reporting intervals.
+struct pass_options {
+  bool timed = false;
+  rill::tools::progress_bar* progress = nullptr;
+  std::uint64_t report_every = 0;  // rows per interval_point; 0: none
 };
 
 // A detector that may be absent (no --detector): then it never signals.
@@ -121,23 +142,41 @@ struct replay_policy {
   }
 };
 
-stream_data load(const std::string& path, const std::string& label_column) {
+// `time_unit_ns` > 0: `time_column` holds event times in that unit.
+stream_data load(const std::string& path, const std::string& label_column,
+                 const std::string& time_column, std::int64_t time_unit_ns) {
   const rill::csv_table t = rill::read_csv(path);
-  if (t.columns.size() < 2)
-    throw std::runtime_error(path + ": needs at least one feature column and a label column");
+  const std::size_t needed = time_column.empty() ? 2 : 3;
+  if (t.columns.size() < needed)
+    throw std::runtime_error(path + ": needs at least one feature column and a label column" +
+                             (time_column.empty() ? "" : " besides the time column"));
   if (t.rows() == 0) throw std::runtime_error(path + ": header only, no rows to replay");
   const std::size_t label = label_column.empty() ? t.columns.size() - 1 : t.column_index(label_column);
+  const std::size_t time = time_column.empty() ? t.columns.size() : t.column_index(time_column);
+  if (time == label) throw usage_error("--time-column and the label column are the same column");
   stream_data d;
   d.file = path;
   d.label_name = t.columns[label];
   d.rows = t.rows();
-  d.features = t.columns.size() - 1;
+  d.features = t.columns.size() - needed + 1;
+  for (std::size_t c = 0; c < t.columns.size(); ++c)
+    if (c != label && c != time) d.names.push_back(t.columns[c]);
   d.x.reserve(d.rows * d.features);
   d.y.reserve(d.rows);
+  d.time_ns.reserve(d.rows);
   for (std::size_t r = 0; r < d.rows; ++r) {
     const auto row = t.row(r);
+    if (time < row.size()) {
+      const double v = row[time] * static_cast<double>(time_unit_ns);
+      if (!std::isfinite(v) || std::abs(v) >= 9.2e18)
+        throw std::runtime_error(fmt::format("{}: row {}: column '{}' is not a time ({})", path,
+                                             r + 1, time_column, row[time]));
+      d.time_ns.push_back(static_cast<std::int64_t>(v));
+    } else {
+      d.time_ns.push_back(static_cast<std::int64_t>(r));
+    }
     for (std::size_t c = 0; c < row.size(); ++c) {
-      if (c == label) continue;
+      if (c == label || c == time) continue;
       const bool missing = !std::isfinite(row[c]);
       d.missing_features += missing;
       d.x.push_back(missing ? 0.0 : row[c]);
@@ -168,7 +207,9 @@ struct optional_scaler {
 // One pass over the stream through the graph. With `timed`, each event's push and
 // the feedback that follows it are timed; otherwise only the whole pass is.
 template <std::size_t W, rill::link_function Link, class Learner>
-run_result run(const stream_data& d, const settings& s, const Learner& learner, bool timed) {
+run_result run(const stream_data& d, const settings& s, const Learner& learner,
+               const pass_options& o) {
+  const bool timed = o.timed;
   rill::linear_model<W, double, Link> model;
   optional_scaler<W> scaler;
   scaler.enabled = s.scale;
@@ -197,6 +238,20 @@ run_result run(const stream_data& d, const settings& s, const Learner& learner, 
   };
   rill::event<W, double> e;
   using clock = std::chrono::steady_clock;
+  // Interval bookkeeping runs once per --report-every rows, outside the timed span.
+  rill::latency_histogram interval_latency;
+  out.points.reserve(o.report_every ? d.rows / o.report_every + 2 : 0);
+  std::uint64_t next_point = o.report_every ? o.report_every : d.rows + 1;
+  auto interval_start = clock::now();
+  auto close_interval = [&](std::uint64_t rows_done) {
+    const auto now = clock::now();
+    out.points.push_back({rows_done, out.metrics, out.drifts.size(), out.warnings.size(),
+                          interval_latency.quantile(0.5), interval_latency.quantile(0.99),
+                          interval_latency.quantile(0.999),
+                          std::chrono::duration<double>(now - interval_start).count()});
+    interval_latency = {};
+    interval_start = now;
+  };
   const auto start = clock::now();
   for (std::size_t r = 0; r < d.rows; ++r) {
     e.id = r;
@@ -205,10 +260,21 @@ run_result run(const stream_data& d, const settings& s, const Learner& learner, 
     const auto t0 = timed ? clock::now() : clock::time_point{};
     g.push(e);
     if (r >= s.delay) feedback(r - s.delay);
-    if (timed) out.latency.record(static_cast<std::uint64_t>((clock::now() - t0).count()));
+    if (timed) {
+      const auto ns = static_cast<std::uint64_t>((clock::now() - t0).count());
+      out.latency.record(ns);
+      interval_latency.record(ns);
+    }
+    if (r + 1 == next_point && r + 1 < d.rows) {
+      close_interval(r + 1);
+      next_point += o.report_every;
+    }
+    if (o.progress && (r & 0x3FFF) == 0) o.progress->update(r);
   }
   for (std::size_t r = d.rows > s.delay ? d.rows - s.delay : 0; r < d.rows; ++r) feedback(r);
   out.seconds = std::chrono::duration<double>(clock::now() - start).count();
+  // The last interval also takes the labels that arrive after the final event.
+  if (o.report_every) close_interval(d.rows);
   out.pending = pending.counters();
   out.weights.assign(model.weights.begin(), model.weights.begin() + d.features);
   out.bias = model.bias;
@@ -222,7 +288,7 @@ run_result run(const stream_data& d, const settings& s, const Learner& learner, 
 }
 
 template <std::size_t W, rill::link_function Link>
-run_result run_width(const stream_data& d, const settings& s, bool timed) {
+run_result run_width(const stream_data& d, const settings& s, const pass_options& o) {
   const bool sklearn_learner =
       s.compat == compat_mode::sklearn || s.learner == learner_kind::pa;
   if (sklearn_learner)
@@ -231,27 +297,27 @@ run_result run_width(const stream_data& d, const settings& s, bool timed) {
                                    s.sklearn_style.alpha, s.sklearn_style.l1_ratio,
                                    s.sklearn_style.schedule, s.sklearn_style.fit_intercept,
                                    s.sklearn_style.pa, s.sklearn_style.C}),
-                        timed);
-  return run<W, Link>(d, s, s.river_style, timed);
+                        o);
+  return run<W, Link>(d, s, s.river_style, o);
 }
 
 // Picks the narrowest compiled width that holds the file's features; the padding
 // features are zero and stay zero through scaling, so they never move a weight.
 template <rill::link_function Link>
-run_result run_any_width(const stream_data& d, const settings& s, bool timed) {
-  if (d.features <= 8) return run_width<8, Link>(d, s, timed);
-  if (d.features <= 16) return run_width<16, Link>(d, s, timed);
-  if (d.features <= 32) return run_width<32, Link>(d, s, timed);
-  if (d.features <= 64) return run_width<64, Link>(d, s, timed);
-  if (d.features <= 128) return run_width<128, Link>(d, s, timed);
-  if (d.features <= 256) return run_width<256, Link>(d, s, timed);
+run_result run_any_width(const stream_data& d, const settings& s, const pass_options& o) {
+  if (d.features <= 8) return run_width<8, Link>(d, s, o);
+  if (d.features <= 16) return run_width<16, Link>(d, s, o);
+  if (d.features <= 32) return run_width<32, Link>(d, s, o);
+  if (d.features <= 64) return run_width<64, Link>(d, s, o);
+  if (d.features <= 128) return run_width<128, Link>(d, s, o);
+  if (d.features <= 256) return run_width<256, Link>(d, s, o);
   throw std::runtime_error(d.file + ": " + std::to_string(d.features) +
                            " feature columns; rill replay handles at most 256");
 }
 
-run_result run_stream(const stream_data& d, const settings& s, bool timed) {
-  if (d.binary) return run_any_width<rill::link_function::logistic>(d, s, timed);
-  return run_any_width<rill::link_function::identity>(d, s, timed);
+run_result run_stream(const stream_data& d, const settings& s, const pass_options& o) {
+  if (d.binary) return run_any_width<rill::link_function::logistic>(d, s, o);
+  return run_any_width<rill::link_function::identity>(d, s, o);
 }
 
 // ---- configuration from flags ---------------------------------------------------------
@@ -419,11 +485,37 @@ settings configure(const rill::tools::cli& cli, const stream_data& d) {
 
 // ---- reporting ------------------------------------------------------------------------
 
-void print_text(const stream_data& d, const settings& s, const run_result& r, double eps) {
+// The interval metric at ten evenly spaced points: how the learner did over time.
+std::string over_time(const stream_data& d, const run_result& r) {
+  std::string out;
+  const std::size_t n = r.points.size();
+  rill::prequential_metrics previous;
+  std::size_t shown = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const std::size_t target = (shown + 1) * n / 10;
+    if (i + 1 < target) continue;
+    const auto in = rill::tools::metrics_between(previous, r.points[i].cumulative);
+    previous = r.points[i].cumulative;
+    out += fmt::format(" {:.3f}", d.binary ? in.accuracy() : in.mae());
+    ++shown;
+  }
+  return out;
+}
+
+void print_text(const stream_data& d, const settings& s, const run_result& r, double eps,
+                const feature_summary& fs) {
   const auto& m = r.metrics;
   fmt::print("rill replay: {}\n", d.file);
   fmt::print("  rows          {} ({} features, label '{}', {})\n", d.rows, d.features, d.label_name,
              d.binary ? "binary classification" : "regression");
+  if (!fs.spec.empty()) {
+    fmt::print("  features      {} -> {} columns from {} inputs ({:.1f} ns/row)\n", fs.spec, fs.columns,
+               fs.inputs, 1e9 * fs.seconds / static_cast<double>(d.rows));
+    if (fs.overflows || fs.out_of_order || fs.late_dropped || fs.undefined_returns)
+      fmt::print("                windows: {} overflowed, {} out of order, {} late dropped; "
+                 "{} undefined returns\n",
+                 fs.overflows, fs.out_of_order, fs.late_dropped, fs.undefined_returns);
+  }
   fmt::print("  pipeline      {}{} ; labels {} rows later\n", s.scale ? "standard scaler -> " : "",
              s.description, s.delay);
   if (d.binary)
@@ -431,6 +523,8 @@ void print_text(const stream_data& d, const settings& s, const run_result& r, do
                m.accuracy(), m.f1(), m.log_loss(), m.count);
   else
     fmt::print("  prequential   mae {:.6g}   rmse {:.6g}   ({} labels)\n", m.mae(), m.rmse(), m.count);
+  if (r.points.size() >= 10)
+    fmt::print("  over time     {} by tenths:{}\n", d.binary ? "accuracy" : "mae", over_time(d, r));
   fmt::print("  throughput    {:.2f} M events/s (predict + learn, parsing excluded)\n", eps / 1e6);
   fmt::print("  latency ns    p50 {}   p99 {}   p99.9 {}   max {}   (per event: push + feedback)\n",
              r.latency.quantile(0.5), r.latency.quantile(0.99), r.latency.quantile(0.999),
@@ -467,7 +561,8 @@ std::string json_list(const std::vector<std::uint64_t>& v) {
   return "[" + out + "]";
 }
 
-void print_json(const stream_data& d, const settings& s, const run_result& r, double eps) {
+void print_json(const stream_data& d, const settings& s, const run_result& r, double eps,
+                const feature_summary& fs) {
   const auto& m = r.metrics;
   std::string metrics =
       d.binary ? fmt::format(R"("accuracy": {:.6f}, "f1": {:.6f}, "logloss": {:.6f})",
@@ -486,11 +581,15 @@ void print_json(const stream_data& d, const settings& s, const run_result& r, do
       m.count, metrics, eps, r.latency.quantile(0.5), r.latency.quantile(0.99),
       r.latency.quantile(0.999), r.latency.max(), d.missing_features, d.missing_labels, r.bias,
       weights,
-      s.detector.empty()
+      (fs.spec.empty() ? std::string()
+                       : fmt::format(R"(, "features": {{"spec": {}, "columns": {}, "ns_per_row": {:.1f}}})",
+                                     json_string(fs.spec), fs.columns,
+                                     1e9 * fs.seconds / static_cast<double>(d.rows))) +
+      (s.detector.empty()
           ? std::string()
           : fmt::format(R"(, "drift": {{"detector": {}, "on_drift": {}, "drifts": {}, "warnings": {}}})",
                         json_string(s.detector), json_string(s.on_drift), json_list(r.drifts),
-                        json_list(r.warnings)));
+                        json_list(r.warnings))));
 }
 
 // Writes the learnt model as a rill.model v1 file (docs/formats.md), so that
@@ -534,8 +633,20 @@ void save_model(const std::string& path, const stream_data& d, const settings& s
 int rill_cmd_replay(int argc, char** argv) {
   rill::tools::cli cli("replay", "replay a CSV stream through predict -> delayed label -> learn");
   cli.option("--input", "FILE.csv", "numeric CSV with a header row (required)")
+      .option("--config", "FILE.json", "settings as JSON, keys = these flags without '--' "
+                                       "(the command line overrides the file)")
       .option("--label-column", "NAME", "the label column (default: the last column)")
+      .option("--time-column", "NAME", "event times for time windows (not a feature)")
+      .option("--time-unit", "UNIT", "unit of --time-column: ns, us, ms, s (default), m, h, d")
+      .option("--features", "LIST", "what the model sees, e.g. raw,mean:48,std:48,zscore:96,"
+                                    "min:24,max:24,sum:N,var:N,ewm_mean:0.1,ewm_std:0.1,lag,"
+                                    "diff,ret,logret (default raw; spans in rows, or with "
+                                    "--time-column a duration like 30m)")
       .option("--summary", "text|json", "report format (default: text)")
+      .option("--report", "FILE.csv", "write the metrics over time, and the latency histogram to "
+                                      "FILE.latency.csv (see tools/plot_replay.py)")
+      .option("--report-every", "ROWS", "rows per line of --report (default: rows / 200)")
+      .flag("--no-progress", "no progress bar (it is drawn only when stderr is a terminal)")
       .option("--compat", "native|river|sklearn", "reproduce a peer's learner exactly (default native)")
       .option("--learner", "NAME", "sgd, momentum, adagrad, rmsprop, adam, ftrl, pa, perceptron")
       .option("--loss", "NAME", "squared, logistic, hinge, huber, epsilon_insensitive")
@@ -555,25 +666,72 @@ int rill_cmd_replay(int argc, char** argv) {
       .option("--param", "KEY=VALUE", "a detector parameter, River's names (repeatable)", true)
       .option("--on-drift", "POLICY", "report (default), reset, boost (lr x10 for 500 labels), "
                                       "challenger (trained from the warning, promoted on drift)");
-  if (!cli.parse(argc, argv)) return 0;
+  const std::vector<std::string> args = rill::tools::expand_config(argc, argv);
+  std::vector<char*> arg_ptrs;
+  for (const auto& a : args) arg_ptrs.push_back(const_cast<char*>(a.c_str()));
+  if (!cli.parse(static_cast<int>(arg_ptrs.size()), arg_ptrs.data())) return 0;
   const auto input = cli.get("--input");
   if (!input) throw usage_error("--input FILE.csv is required");
   const std::string summary = cli.get_or("--summary", "text");
   if (summary != "text" && summary != "json")
     throw usage_error("--summary must be text or json, got '" + summary + "'");
+  const auto time_column = cli.get("--time-column");
+  if (cli.has("--time-unit") && !time_column) throw usage_error("--time-unit needs --time-column NAME");
+  const std::int64_t time_unit_ns =
+      !time_column ? 0
+                   : pick<std::int64_t>("--time-unit", cli.get_or("--time-unit", "s"),
+                                        {{"ns", 1}, {"us", 1'000}, {"ms", 1'000'000},
+                                         {"s", 1'000'000'000}, {"m", 60'000'000'000},
+                                         {"h", 3'600'000'000'000}, {"d", 86'400'000'000'000}});
+  // Parse everything the file does not decide before reading it.
+  std::vector<rill::tools::feature_item> features;
+  if (auto f = cli.get("--features")) features = rill::tools::parse_features(*f, time_unit_ns);
+  const double every = cli.number("--report-every", 0);
+  if (every < 0 || every != std::floor(every)) throw usage_error("--report-every must be a whole number >= 0");
 
-  const stream_data d = load(*input, cli.get_or("--label-column", ""));
+  stream_data d = load(*input, cli.get_or("--label-column", ""), time_column.value_or(""), time_unit_ns);
+  feature_summary fs;
+  if (!features.empty()) {
+    auto table = rill::tools::build_features(features, d.x.data(), d.rows, d.features, d.names, d.time_ns);
+    fs = {cli.get_or("--features", ""), d.features, table.names.size(), table.seconds,
+          table.window_overflows, table.out_of_order, table.late_dropped, table.undefined_returns};
+    d.x = std::move(table.x);
+    d.names = std::move(table.names);
+    d.features = d.names.size();
+  }
   const settings s = configure(cli, d);
 
   // Throughput from an untimed pass; latency from a second, identical pass that
   // reads the clock around every event (the clock read adds ~20 ns to each figure).
-  const run_result fast = run_stream(d, s, false);
-  run_result timed = run_stream(d, s, true);
+  pass_options o;
+  o.report_every = every > 0 ? static_cast<std::uint64_t>(every)
+                             : std::max<std::uint64_t>(1, d.rows / 200);
+  rill::tools::progress_bar progress(d.rows, !cli.has("--no-progress"));
+  o.progress = &progress;
+  progress.start("pass 1/2 (throughput)");
+  const run_result fast = run_stream(d, s, o);
+  o.timed = true;
+  progress.start("pass 2/2 (latency)");
+  run_result timed = run_stream(d, s, o);
+  progress.finish();
+  // Interval throughput from the untimed pass (same intervals: same rows, same settings).
+  for (std::size_t i = 0; i < timed.points.size() && i < fast.points.size(); ++i)
+    timed.points[i].seconds = fast.points[i].seconds;
   const double eps = static_cast<double>(d.rows) / fast.seconds;
-  if (auto path = cli.get("--save-model")) save_model(*path, d, s, timed);
+  if (auto path = cli.get("--save-model")) {
+    using fk = rill::tools::feature_item::kind;
+    if (!(features.empty() || (features.size() == 1 && features[0].which == fk::raw)))
+      throw usage_error("--save-model writes a model over the file's columns; it cannot be "
+                        "combined with derived --features");
+    save_model(*path, d, s, timed);
+  }
+  if (auto path = cli.get("--report")) {
+    rill::tools::write_report_csv(*path, d.binary, timed.points, timed.drifts);
+    rill::tools::write_latency_csv(rill::tools::latency_path(*path), timed.latency);
+  }
   if (summary == "json")
-    print_json(d, s, timed, eps);
+    print_json(d, s, timed, eps, fs);
   else
-    print_text(d, s, timed, eps);
+    print_text(d, s, timed, eps, fs);
   return 0;
 }
