@@ -1,0 +1,31 @@
+# Compiles every ```cpp block of the given Markdown files (tests/docs/extract_snippets.py
+# explains the markers), so that the docs cannot drift from the headers.
+#   cmake -DPYTHON=... -DCXX=... -DSOURCE_DIR=... -DOUT_DIR=... -DDOCS="a.md;b.md" -P check_snippets.cmake
+file(REMOVE_RECURSE ${OUT_DIR})
+file(MAKE_DIRECTORY ${OUT_DIR})
+set(docs)
+foreach(doc ${DOCS})
+  list(APPEND docs ${SOURCE_DIR}/${doc})
+endforeach()
+execute_process(COMMAND ${PYTHON} ${SOURCE_DIR}/tests/docs/extract_snippets.py ${OUT_DIR} ${docs}
+                RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "extract_snippets.py failed (${rc})")
+endif()
+file(GLOB snippets ${OUT_DIR}/*.cpp)
+list(LENGTH snippets n)
+if(n EQUAL 0)
+  message(FATAL_ERROR "no snippets found in ${DOCS}")
+endif()
+set(failed 0)
+foreach(s ${snippets})
+  execute_process(COMMAND ${CXX} -std=c++20 -fsyntax-only -Wall -Wextra -Wno-psabi
+                          -I${SOURCE_DIR}/include ${s} RESULT_VARIABLE rc)
+  if(NOT rc EQUAL 0)
+    math(EXPR failed "${failed} + 1")
+  endif()
+endforeach()
+if(failed)
+  message(FATAL_ERROR "${failed} of ${n} doc snippets do not compile")
+endif()
+message(STATUS "${n} doc snippets compile")
