@@ -37,11 +37,15 @@ bool parse_number(std::string_view f, double& out) noexcept {
     out = std::numeric_limits<double>::quiet_NaN();
     return true;
   }
-  if (f.front() == '+') f.remove_prefix(1);
+  if (f.front() == '+') {
+    f.remove_prefix(1);  // from_chars takes no '+'; one sign only ("+-3" is not a number)
+    if (f.empty() || f.front() == '-' || f.front() == '+') return false;
+  }
   const char* end = f.data() + f.size();
   auto [ptr, ec] = std::from_chars(f.data(), end, out);
-  if (ec == std::errc::result_out_of_range) {
+  if (ec == std::errc::result_out_of_range && ptr == end) {
     // from_chars leaves `out` unchanged on overflow/underflow: saturate like strtod.
+    // Only for a field that is one number throughout ("1e400", not "1e400xyz").
     out = std::strtod(std::string(f).c_str(), nullptr);
     return true;
   }

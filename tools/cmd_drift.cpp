@@ -23,7 +23,10 @@ using rill::tools::usage_error;
 
 std::string detector_list() {
   std::string s;
-  for (auto n : rill::detector_names) s += (s.empty() ? "" : ",") + std::string(n);
+  for (auto n : rill::detector_names) {
+    if (!s.empty()) s += ',';
+    s += n;
+  }
   return s;
 }
 
@@ -95,6 +98,10 @@ int run(int argc, char** argv) {
                                "'");
     }
     detector.update(x);
+    if (!std::isfinite(x)) {  // not taken in (counted by the detector); its flags are stale
+      ++index;
+      continue;
+    }
     const bool warning = detector.warning_detected();
     if (warning && (every_zone ? !was_warning : print_warning)) {
       std::printf("warning %llu\n", static_cast<unsigned long long>(index));
@@ -111,6 +118,9 @@ int run(int argc, char** argv) {
   const bool read_error = std::ferror(in) != 0;
   if (in != stdin) std::fclose(in);
   if (read_error) throw std::runtime_error(shown + ": read error");
+  if (const auto n = detector.non_finite())
+    std::fprintf(stderr, "rill drift: %llu non-finite values (nan, inf) were not taken in\n",
+                 static_cast<unsigned long long>(n));
   return std::fflush(stdout) == 0 ? 0 : 1;
 }
 

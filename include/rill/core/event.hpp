@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -49,6 +50,27 @@ struct alignas(detail::row_alignment(sizeof(T) * D)) feature_row {
   constexpr auto end() const noexcept { return values.end(); }
   friend constexpr bool operator==(const feature_row&, const feature_row&) = default;
 };
+
+/// True when every value of `x` is finite (no NaN, no ±Inf). O(D), branch-free.
+template <class T, std::size_t D>
+constexpr bool all_finite(const feature_row<T, D>& x) noexcept {
+  if constexpr (std::is_floating_point_v<T>) {
+    bool ok = true;
+    for (std::size_t i = 0; i < D; ++i) ok &= std::isfinite(x[i]);
+    return ok;
+  } else {
+    return true;
+  }
+}
+
+namespace detail {
+/// `now − t > limit` for any event times (limit ≥ 0), without the signed overflow the
+/// plain expression has for times far apart (e.g. INT64_MIN and INT64_MAX).
+constexpr bool lags_more_than(std::int64_t now, std::int64_t t, std::int64_t limit) noexcept {
+  return t < now && static_cast<std::uint64_t>(now) - static_cast<std::uint64_t>(t) >
+                        static_cast<std::uint64_t>(limit);
+}
+}  // namespace detail
 
 /// One observation on the predict path: who (`id`), when (`time_ns`, event time in
 /// nanoseconds, not wall time) and what (`x`, the feature row).

@@ -48,7 +48,7 @@ struct adwin_params {
 /// (see benchmarks/bench_drift.cpp for the measured p50/p99/max).
 ///
 /// Not thread-safe: one thread updates a detector. Copyable (copies allocate).
-class adwin {
+class adwin : public input_screen {
  public:
   using params_type = adwin_params;
   static constexpr int max_rows = 64;
@@ -65,6 +65,7 @@ class adwin {
   /// Adds `x` to the window and, on clock ticks, tests for a cut. See the class
   /// comment for the cost. Never allocates.
   drift_signal update(double x) noexcept {
+    if (rejects(x)) [[unlikely]] return drift_signal::none;
     if (drift_) reset();
     insert(x);
     drift_ = detect();

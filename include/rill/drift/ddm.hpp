@@ -23,7 +23,7 @@ struct ddm_params {
 ///
 /// O(1) per update (one sqrt), no allocation ever, trivially copyable; one thread
 /// updates a detector.
-class ddm {
+class ddm : public input_screen {
  public:
   using params_type = ddm_params;
 
@@ -32,6 +32,7 @@ class ddm {
 
   /// Takes one outcome (1 = error). O(1), never allocates.
   drift_signal update(double x) noexcept {
+    if (rejects(x)) [[unlikely]] return drift_signal::none;
     if (drift_) reset();
     p_mean_.update(x);
     const double p = p_mean_.mean;

@@ -3,6 +3,7 @@
 // built from (reproduced operation for operation so indices match River's).
 #pragma once
 
+#include <cmath>
 #include <concepts>
 #include <cstdint>
 #include <cstdio>
@@ -39,6 +40,27 @@ template <class D>
 concept drift_detector_with_statistic = drift_detector<D> && requires(const D& cd) {
   { cd.statistic() }
   noexcept->std::convertible_to<double>;
+};
+
+/// Every detector's input screen: a NaN or ±Inf is not taken in — `update` returns
+/// drift_signal::none and the flags keep describing the last value taken in — and is
+/// counted in `non_finite()`, which survives `reset()`. (River's detectors take a NaN
+/// into their sums, after which ADWIN, for one, never fires again.)
+class input_screen {
+ public:
+  /// Values not taken in because they were NaN or ±Inf.
+  std::uint64_t non_finite() const noexcept { return non_finite_; }
+
+ protected:
+  /// True (and counted) when `x` must not be taken in.
+  bool rejects(double x) noexcept {
+    if (std::isfinite(x)) [[likely]] return false;
+    ++non_finite_;
+    return true;
+  }
+
+ private:
+  std::uint64_t non_finite_ = 0;
 };
 
 namespace detail {

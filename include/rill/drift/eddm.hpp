@@ -22,7 +22,7 @@ struct eddm_params {
 /// Only a value of exactly 1 counts as an error, as in River.
 ///
 /// O(1) per update, no allocation ever, trivially copyable; one thread.
-class eddm {
+class eddm : public input_screen {
  public:
   using params_type = eddm_params;
 
@@ -31,6 +31,7 @@ class eddm {
 
   /// Takes one outcome (1 = error). O(1), never allocates.
   drift_signal update(double x) noexcept {
+    if (rejects(x)) [[unlikely]] return drift_signal::none;
     if (drift_) reset();
     n_ += 1.0;
     if (x == 1.0) {

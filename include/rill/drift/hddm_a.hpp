@@ -21,7 +21,7 @@ struct hddm_a_params {
 /// drift. Input in [0, 1], usually an error stream (1 = error).
 ///
 /// O(1) per update (a few sqrt), no allocation ever, trivially copyable; one thread.
-class hddm_a {
+class hddm_a : public input_screen {
  public:
   using params_type = hddm_a_params;
 
@@ -36,6 +36,7 @@ class hddm_a {
 
   /// Takes one value. O(1), never allocates.
   drift_signal update(double x) noexcept {
+    if (rejects(x)) [[unlikely]] return drift_signal::none;
     if (drift_) reset();
     z_.update(x);
     const double eps_z = bound(z_.n);

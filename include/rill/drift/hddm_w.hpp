@@ -26,7 +26,7 @@ struct hddm_w_params {
 /// exactly 0 is replaced by the next value.
 ///
 /// O(1) per update, no allocation ever, trivially copyable; one thread.
-class hddm_w {
+class hddm_w : public input_screen {
  public:
   using params_type = hddm_w_params;
 
@@ -42,6 +42,7 @@ class hddm_w {
 
   /// Takes one value. O(1), never allocates.
   drift_signal update(double x) noexcept {
+    if (rejects(x)) [[unlikely]] return drift_signal::none;
     if (drift_) reset();
     add(total_, x);
 

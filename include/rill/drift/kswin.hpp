@@ -202,7 +202,7 @@ struct kswin_params {
 /// of n - r, all allocated at construction; `update` never allocates.
 /// Work per update once full: O(r) sampling + two sorts O(r log r) + O(r) KS
 /// distance + O(r) p-value (about 1-2 µs for r = 30). One thread.
-class kswin {
+class kswin : public input_screen {
  public:
   using params_type = kswin_params;
 
@@ -235,6 +235,7 @@ class kswin {
   /// Takes one value; once the window is full, runs one KS test (see the class
   /// comment for the cost). Never allocates.
   drift_signal update(double x) noexcept {
+    if (rejects(x)) [[unlikely]] return drift_signal::none;
     if (drift_) reset();
     push(x);
     drift_ = false;

@@ -29,7 +29,7 @@ struct page_hinkley_params {
 /// No warning zone.
 ///
 /// O(1) per update, no allocation ever, trivially copyable; one thread.
-class page_hinkley {
+class page_hinkley : public input_screen {
  public:
   using params_type = page_hinkley_params;
 
@@ -38,6 +38,7 @@ class page_hinkley {
 
   /// Takes one value. O(1), never allocates.
   drift_signal update(double x) noexcept {
+    if (rejects(x)) [[unlikely]] return drift_signal::none;
     if (drift_) reset();
     mean_.update(x);
     const double dev = x - mean_.mean;

@@ -47,6 +47,10 @@ class any_detector {
   bool drift_detected() const noexcept {
     return std::visit([](const auto& d) noexcept { return d.drift_detected(); }, v_);
   }
+  /// Values not taken in because they were NaN or ±Inf (see input_screen).
+  std::uint64_t non_finite() const noexcept {
+    return std::visit([](const auto& d) noexcept { return d.non_finite(); }, v_);
+  }
   bool warning_detected() const noexcept {
     return std::visit([](const auto& d) noexcept { return d.warning_detected(); }, v_);
   }

@@ -25,6 +25,9 @@ RILL_NAMESPACE_BEGIN
 ///            weight may receive at most Σ l1·eta of shrinkage toward 0, never across it.
 /// This is River's generalised linear model (river.linear_model), step for step;
 /// `learner<Model>` holds the per-model state.
+///
+/// A row with a non-finite feature or target (or whose margin overflows) is not
+/// learnt and is counted in `rejected()`: one bad row never poisons the weights.
 template <class Loss = squared_loss, class Optimizer = sgd_optimizer,
           class Schedule = constant_rate>
 struct linear_learner {
@@ -51,13 +54,15 @@ struct linear_learner {
 
     /// Learns one labelled row now.
     void update(Model& model, const row_type& x, value_type y) noexcept {
-      const value_type g = margin_gradient(model, x, y);
+      value_type g;
+      if (!margin_gradient(model, x, y, g)) return;
       step(model, x, g, g);
     }
 
     /// Adds one row's gradient to the pending mini-batch (see `apply`).
     void accumulate(const Model& model, const row_type& x, value_type y) noexcept {
-      const value_type g = margin_gradient(model, x, y);
+      value_type g;
+      if (!margin_gradient(model, x, y, g)) return;
       for (std::size_t i = 0; i < width; ++i) batch_[i] += g * x[i];
       batch_bias_ += g;
       ++batch_count_;
@@ -78,6 +83,8 @@ struct linear_learner {
     void set_rate_scale(double scale) noexcept { rate_scale_ = scale; }
     double rate_scale() const noexcept { return rate_scale_; }
     std::uint64_t updates() const noexcept { return t_; }
+    /// Rows not learnt: a non-finite feature, target or margin.
+    std::uint64_t rejected() const noexcept { return rejected_; }
     linear_learner& settings() noexcept { return s_; }
     const linear_learner& settings() const noexcept { return s_; }
     /// Forgets optimiser state and the pending batch (the model is left as it is).
@@ -99,9 +106,18 @@ struct linear_learner {
     }
 
    private:
-    value_type margin_gradient(const Model& model, const row_type& x, value_type y) const noexcept {
+    // False (and counted) for a row that must not be learnt. A non-finite x makes the
+    // margin non-finite (w·NaN, w·Inf and 0·Inf are all non-finite), so one check
+    // on the margin screens the whole row.
+    bool margin_gradient(const Model& model, const row_type& x, value_type y, value_type& g) noexcept {
+      const value_type m = model.margin(x);
+      if (!std::isfinite(m) || !std::isfinite(y)) [[unlikely]] {
+        ++rejected_;
+        return false;
+      }
       const value_type c = static_cast<value_type>(s_.clip_gradient);
-      return std::clamp(s_.loss.gradient(model.margin(x), y), -c, c);
+      g = std::clamp(s_.loss.gradient(m, y), -c, c);
+      return true;
     }
 
     // One update. The weights' loss gradient is scale·dir: for one row dir = x and
@@ -156,6 +172,7 @@ struct linear_learner {
 
     linear_learner s_;
     std::uint64_t t_ = 0;
+    std::uint64_t rejected_ = 0;
     double rate_scale_ = 1.0;
     std::array<row_type, Optimizer::slots> slots_{};
     value_type scratch_{};

@@ -206,11 +206,17 @@ struct mlp_learner {
     }
 
     /// Adds one row's gradient to the pending mini-batch. A class index outside
-    /// [0, outputs) (or NaN) is not learnt and is counted in `rejected()`.
+    /// [0, outputs) (or NaN), a non-finite target or a non-finite feature is not
+    /// learnt and is counted in `rejected()` (relu would hide a NaN input from the
+    /// output, so the row itself is checked).
     void accumulate(const Model& model, const row_type& x, value_type y) noexcept {
       static_assert(outputs == 1 || loss == mlp_loss::cross_entropy,
                     "rill::mlp_learner: a net with several outputs needs a target per "
                     "output; call accumulate(model, x, pointer to outputs values)");
+      if (!all_finite(x) || !std::isfinite(y)) [[unlikely]] {
+        ++rejected_;
+        return;
+      }
       forward(model, x.data());
       auto& delta = std::get<depth - 1>(deltas_).v;
       const auto& a = std::get<depth - 1>(acts_).v;
@@ -228,6 +234,12 @@ struct mlp_learner {
     }
     /// Adds one row with a target per output (`outputs` values) to the pending batch.
     void accumulate(const Model& model, const row_type& x, const value_type* y) noexcept {
+      bool ok = all_finite(x);
+      for (std::size_t o = 0; o < outputs; ++o) ok &= std::isfinite(y[o]);
+      if (!ok) [[unlikely]] {
+        ++rejected_;
+        return;
+      }
       forward(model, x.data());
       output_delta(std::get<depth - 1>(acts_).v.data(), y, std::get<depth - 1>(deltas_).v.data());
       backward(model, x.data());

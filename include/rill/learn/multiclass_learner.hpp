@@ -8,7 +8,8 @@
 //   auto learn_ovr = rill::learn(ovr_model, rill::one_vs_rest{rill::sgd<rill::logistic_loss>(0.1)});
 //
 // Targets are class indices 0..K-1 carried as the label value; anything else (negative,
-// too large, NaN) is not learnt and is counted in `rejected()`.
+// too large, NaN) is not learnt and is counted in `rejected()`, as is a row with a
+// non-finite feature.
 #pragma once
 
 #include <algorithm>
@@ -136,7 +137,7 @@ struct softmax_learner {
     bool margin_gradient(const Model& model, const row_type& x, value_type y,
                          std::array<value_type, classes>& g) noexcept {
       const std::size_t c = detail::class_index<classes>(y);
-      if (c == classes) {
+      if (c == classes || !all_finite(x)) {
         ++rejected_;
         return false;
       }
@@ -238,7 +239,7 @@ struct one_vs_rest {
     /// Learns one row of class `y` now: every binary learner takes one step.
     void update(Model& model, const row_type& x, value_type y) noexcept {
       const std::size_t c = detail::class_index<classes>(y);
-      if (c == classes) {
+      if (c == classes || !all_finite(x)) {
         ++rejected_;
         return;
       }
@@ -252,7 +253,7 @@ struct one_vs_rest {
     /// Adds one row to every binary learner's pending mini-batch.
     void accumulate(const Model& model, const row_type& x, value_type y) noexcept {
       const std::size_t c = detail::class_index<classes>(y);
-      if (c == classes) {
+      if (c == classes || !all_finite(x)) {
         ++rejected_;
         return;
       }

@@ -99,7 +99,7 @@ class pending_buffer {
     while (head_ != tail_) {
       slot& s = ring_[head_ & (capacity_ - 1)];
       if (s.live) {
-        if (now_ns - s.value.time_ns <= horizon_ns_) break;
+        if (!detail::lags_more_than(now_ns, s.value.time_ns, horizon_ns_)) break;
         s.live = false;
         erase_index(find(s.value.id));
         --size_;

@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
+#include <limits>
 #include <tuple>
 #include <type_traits>
 
@@ -90,17 +91,21 @@ RILL_ALWAYS_INLINE bool quantize_input(const float* x, std::int8_t* xq, float& s
   // sees the scalar tail's trip count
   constexpr std::size_t simd_end = use_avx2<Arch> ? In / 8 * 8 : 0;
   float m = 0;
-  bool neg = false;
+  bool neg = false, bad = false;  // bad: a NaN or ±Inf input
 #if XSIMD_WITH_AVX2
   if constexpr (simd_end > 0) {
     {
       const __m256 sign = _mm256_set1_ps(-0.0f);
-      __m256 vmax = _mm256_setzero_ps(), vmin = _mm256_setzero_ps();
+      const __m256 inf = _mm256_set1_ps(std::numeric_limits<float>::infinity());
+      __m256 vmax = _mm256_setzero_ps(), vmin = _mm256_setzero_ps(), vbad = _mm256_setzero_ps();
       for (std::size_t i = 0; i < simd_end; i += 8) {
         const __m256 v = _mm256_loadu_ps(x + i);
-        vmax = _mm256_max_ps(vmax, _mm256_andnot_ps(sign, v));
+        const __m256 a = _mm256_andnot_ps(sign, v);
+        vmax = _mm256_max_ps(vmax, a);
         vmin = _mm256_min_ps(vmin, v);
+        vbad = _mm256_or_ps(vbad, _mm256_cmp_ps(a, inf, _CMP_NLT_UQ));  // !(|v| < inf)
       }
+      bad = _mm256_movemask_ps(vbad) != 0;
       __m128 h = _mm_max_ps(_mm256_castps256_ps128(vmax), _mm256_extractf128_ps(vmax, 1));
       h = _mm_max_ps(h, _mm_movehl_ps(h, h));
       h = _mm_max_ss(h, _mm_shuffle_ps(h, h, 1));
@@ -113,6 +118,12 @@ RILL_ALWAYS_INLINE bool quantize_input(const float* x, std::int8_t* xq, float& s
     const float a = x[i] < 0 ? -x[i] : x[i];
     m = a > m ? a : m;
     neg = neg || x[i] < 0;
+    bad = bad || !(a < std::numeric_limits<float>::infinity());
+  }
+  if (bad) [[unlikely]] {  // a NaN scale makes every output NaN, as the float model's
+    std::memset(xq, 0, row);
+    sx = std::numeric_limits<float>::quiet_NaN();
+    return true;
   }
   if (!(m > 0)) {
     std::memset(xq, 0, row);

@@ -61,7 +61,7 @@ class queue_source {
       const T& x = buffer_[i];
       if constexpr (requires { x.time_ns; }) {
         if (x.time_ns > latest_) latest_ = x.time_ns;
-        if (latest_ - x.time_ns > opt_.allowed_lateness_ns) {
+        if (detail::lags_more_than(latest_, x.time_ns, opt_.allowed_lateness_ns)) {
           ++late;
           continue;
         }

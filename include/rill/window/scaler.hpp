@@ -17,7 +17,8 @@ RILL_NAMESPACE_BEGIN
 
 /// Per-feature online min-max scaling, River's `MinMaxScaler`: each row is
 /// first learnt (running min and max) and then mapped to (x - min) / (max -
-/// min), 0 while max == min.
+/// min), 0 while max == min. A non-finite value is not learnt and is counted in
+/// `non_finite()` (it transforms to a non-finite output).
 ///
 /// As a stage: `event<D, T>` in, the same event with the scaled row out. O(D)
 /// per event; never allocates; trivially copyable; one thread.
@@ -29,11 +30,15 @@ class min_max_scaler {
 
   /// Takes one row into the running min and max. O(D).
   void learn(const feature_row<T, D> &x) noexcept {
+    std::uint64_t skipped = 0;
     for (std::size_t i = 0; i < D; ++i) {
       const Acc v = static_cast<Acc>(x[i]);
-      min_[i] = std::min(min_[i], v);
-      max_[i] = std::max(max_[i], v);
+      const bool ok = std::isfinite(v);
+      skipped += !ok;
+      min_[i] = std::min(min_[i], ok ? v : min_[i]);
+      max_[i] = std::max(max_[i], ok ? v : max_[i]);
     }
+    non_finite_ += skipped;
     ++count_;
   }
   /// Scales one row with what was learnt so far (does not learn it). O(D).
@@ -51,6 +56,7 @@ class min_max_scaler {
     emit(input_type{in.id, in.time_ns, transform(in.x)});
   }
   std::uint64_t count() const noexcept { return count_; }
+  std::uint64_t non_finite() const noexcept { return non_finite_; }  ///< values not learnt
   Acc min(std::size_t i) const noexcept { return min_[i]; }
   Acc max(std::size_t i) const noexcept { return max_[i]; }
   void reset() noexcept { *this = min_max_scaler{}; }
@@ -61,14 +67,14 @@ class min_max_scaler {
     a.fill(v);
     return a;
   }
-  std::uint64_t count_ = 0;
+  std::uint64_t count_ = 0, non_finite_ = 0;
   std::array<Acc, D> min_ = filled(std::numeric_limits<Acc>::infinity());
   std::array<Acc, D> max_ = filled(-std::numeric_limits<Acc>::infinity());
 };
 
 /// Per-feature online max-abs scaling, River's `MaxAbsScaler`: learn |x| into
 /// the running maximum, then map x / max|x| (0 while that is 0). Same contract
-/// as min_max_scaler.
+/// as min_max_scaler, non-finite values included.
 template <std::size_t D, class T = float, class Acc = double>
 class max_abs_scaler {
  public:
@@ -76,8 +82,14 @@ class max_abs_scaler {
   using output_type = event<D, T>;
 
   void learn(const feature_row<T, D> &x) noexcept {
-    for (std::size_t i = 0; i < D; ++i)
-      max_abs_[i] = std::max(max_abs_[i], std::abs(static_cast<Acc>(x[i])));
+    std::uint64_t skipped = 0;
+    for (std::size_t i = 0; i < D; ++i) {
+      const Acc a = std::abs(static_cast<Acc>(x[i]));
+      const bool ok = std::isfinite(a);
+      skipped += !ok;
+      max_abs_[i] = std::max(max_abs_[i], ok ? a : Acc(0));
+    }
+    non_finite_ += skipped;
     ++count_;
   }
   feature_row<T, D> transform(const feature_row<T, D> &x) const noexcept {
@@ -93,11 +105,12 @@ class max_abs_scaler {
     emit(input_type{in.id, in.time_ns, transform(in.x)});
   }
   std::uint64_t count() const noexcept { return count_; }
+  std::uint64_t non_finite() const noexcept { return non_finite_; }  ///< values not learnt
   Acc max_abs(std::size_t i) const noexcept { return max_abs_[i]; }
   void reset() noexcept { *this = max_abs_scaler{}; }
 
  private:
-  std::uint64_t count_ = 0;
+  std::uint64_t count_ = 0, non_finite_ = 0;
   std::array<Acc, D> max_abs_{};
 };
 
