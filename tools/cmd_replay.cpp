@@ -1,24 +1,29 @@
 // `rill replay`: runs a learning pipeline over a CSV stream, test-then-train, and
 // reports prequential metrics, throughput and per-event latency.
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
-#include <optional>
 #include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cli.hpp"
 #include "commands.hpp"
 #include "replay_config.hpp"
 #include "replay_features.hpp"
+#include "replay_live.hpp"
 #include "replay_report.hpp"
 #include "rill/core/graph.hpp"
 #include "rill/drift/policy.hpp"
 #include "rill/drift/registry.hpp"
 #include "rill/io/csv.hpp"
+#include "rill/io/sinks.hpp"
 #include "rill/learn/join.hpp"
 #include "rill/learn/learn.hpp"
 #include "rill/learn/learn_transform.hpp"
@@ -90,6 +95,8 @@ struct pass_options {
   bool timed = false;
   rill::tools::progress_bar* progress = nullptr;
   std::uint64_t report_every = 0;  // rows per interval_point; 0: none
+  rill::tools::live_view* live = nullptr;  // --serve: the live view to feed
+  double rate = 0;                         // --rate: events per second (0: as fast as it goes)
 };
 
 // A detector that may be absent (no --detector): then it never signals.
@@ -121,9 +128,10 @@ struct replay_policy {
   rill::raise_learning_rate<State> boost;
   rill::promote_challenger<Model, State> challenger;
   run_result* log;
+  rill::tools::live_view* live;
 
-  replay_policy(kind k, Model& m, State& s, run_result& r)
-      : which(k), reset{&m, &s}, boost{&s, 10.0, 500}, challenger(m, s), log(&r) {}
+  replay_policy(kind k, Model& m, State& s, run_result& r, rill::tools::live_view* v)
+      : which(k), reset{&m, &s}, boost{&s, 10.0, 500}, challenger(m, s), log(&r), live(v) {}
 
   template <class In>
   void observe(const In& in) noexcept {
@@ -132,10 +140,15 @@ struct replay_policy {
   }
   void on_warning(const rill::drift_event& e) noexcept {
     if (log->warnings.size() < log->warnings.capacity()) log->warnings.push_back(e.id);
+    if (live) live->warning(e.id, e.time_ns, e.statistic);
     if (which == kind::challenger) challenger.on_warning(e);
   }
   void on_drift(const rill::drift_event& e) noexcept {
     if (log->drifts.size() < log->drifts.capacity()) log->drifts.push_back(e.id);
+    if (live) {
+      live->drift(e.id, e.time_ns, e.statistic);
+      if (which == kind::reset || which == kind::challenger) live->model_replaced(e.time_ns);
+    }
     if (which == kind::reset) reset.on_drift(e);
     if (which == kind::boost) boost.on_drift(e);
     if (which == kind::challenger) challenger.on_drift(e);
@@ -226,10 +239,14 @@ run_result run(const stream_data& d, const settings& s, const Learner& learner,
                            : s.on_drift == "boost"      ? policy_kind::boost
                            : s.on_drift == "challenger" ? policy_kind::challenger
                                                         : policy_kind::report;
+  // The live view sees each prediction with the label the replay already knows.
+  auto to_live = [&o, &d](const rill::prediction<double>& p) noexcept {
+    if (o.live) o.live->prediction(p.id, p.time_ns, p.value, d.y[p.id]);
+  };
   auto g = rill::graph(
-      rill::predict(model, scaler) | rill::remember(pending),
+      rill::predict(model, scaler) | rill::remember(pending) | rill::callback_sink(to_live),
       rill::join(pending) | rill::learn_transform(scaler) |
-          rill::adapt_on_drift(maybe_detector(s), policy_type(kind, model, state, out),
+          rill::adapt_on_drift(maybe_detector(s), policy_type(kind, model, state, out, o.live),
                                rill::prediction_error{d.binary}) |
           rill::learn(model, rill::shared(state)) | rill::score_prequential<double>(out.metrics));
 
@@ -252,6 +269,7 @@ run_result run(const stream_data& d, const settings& s, const Learner& learner,
     interval_latency = {};
     interval_start = now;
   };
+  rill::prequential_metrics live_scored;
   const auto start = clock::now();
   for (std::size_t r = 0; r < d.rows; ++r) {
     e.id = r;
@@ -264,6 +282,18 @@ run_result run(const stream_data& d, const settings& s, const Learner& learner,
       const auto ns = static_cast<std::uint64_t>((clock::now() - t0).count());
       out.latency.record(ns);
       interval_latency.record(ns);
+      if (o.live) o.live->latency(ns);
+    }
+    if (o.live) {
+      if ((r + 1) % 100 == 0) {  // the metric over the last 100 labels, for the dashboard
+        const auto in = rill::tools::metrics_between(live_scored, out.metrics);
+        live_scored = out.metrics;
+        o.live->scored(out.metrics.count, e.time_ns, d.binary ? in.accuracy() : in.mae());
+      }
+      if (o.rate > 0)
+        std::this_thread::sleep_until(
+            start + std::chrono::duration_cast<clock::duration>(
+                        std::chrono::duration<double>(static_cast<double>(r + 1) / o.rate)));
     }
     if (r + 1 == next_point && r + 1 < d.rows) {
       close_interval(r + 1);
@@ -647,6 +677,13 @@ int rill_cmd_replay(int argc, char** argv) {
                                       "FILE.latency.csv (see tools/plot_replay.py)")
       .option("--report-every", "ROWS", "rows per line of --report (default: rows / 200)")
       .flag("--no-progress", "no progress bar (it is drawn only when stderr is a terminal)")
+      .option("--serve", "ADDR:PORT", "run once with the live view (rill::http) on, e.g. "
+                                      "127.0.0.1:8080 or :0 (any free port); loopback only "
+                                      "unless --serve-remote")
+      .flag("--serve-remote", "allow --serve on a non-loopback address")
+      .option("--rate", "EV/S", "with --serve: pace the replay to this many events per second")
+      .option("--linger", "SECONDS", "with --serve: keep serving this long after the run "
+                                     "(default: until Enter when stdin is a terminal, else 0)")
       .option("--compat", "native|river|sklearn", "reproduce a peer's learner exactly (default native)")
       .option("--learner", "NAME", "sgd, momentum, adagrad, rmsprop, adam, ftrl, pa, perceptron")
       .option("--loss", "NAME", "squared, logistic, hinge, huber, epsilon_insensitive")
@@ -708,16 +745,39 @@ int rill_cmd_replay(int argc, char** argv) {
                              : std::max<std::uint64_t>(1, d.rows / 200);
   rill::tools::progress_bar progress(d.rows, !cli.has("--no-progress"));
   o.progress = &progress;
-  progress.start("pass 1/2 (throughput)");
-  const run_result fast = run_stream(d, s, o);
-  o.timed = true;
-  progress.start("pass 2/2 (latency)");
-  run_result timed = run_stream(d, s, o);
-  progress.finish();
-  // Interval throughput from the untimed pass (same intervals: same rows, same settings).
-  for (std::size_t i = 0; i < timed.points.size() && i < fast.points.size(); ++i)
-    timed.points[i].seconds = fast.points[i].seconds;
-  const double eps = static_cast<double>(d.rows) / fast.seconds;
+  const double rate = cli.number("--rate", 0), linger = cli.number("--linger", -1);
+  const auto serve = cli.get("--serve");
+  if (!serve && (cli.has("--rate") || cli.has("--linger") || cli.has("--serve-remote")))
+    throw usage_error("--rate, --linger and --serve-remote go with --serve ADDR:PORT");
+  if (rate < 0) throw usage_error("--rate must be >= 0");
+  run_result timed;
+  double eps = 0;
+  std::unique_ptr<rill::tools::live_view> live;
+  if (serve) {
+    // One timed pass with the live view on (paced with --rate): throughput is then
+    // that of the paced run, and the view's own cost is inside the latencies.
+    live = rill::tools::start_live_view(*serve, cli.has("--serve-remote"),
+                                        "rill replay — " + d.file, d.binary ? "accuracy" : "mae");
+    std::fprintf(stderr, "live view: %s\n", live->url().c_str());
+    o.timed = true;
+    o.live = live.get();
+    o.rate = rate;
+    progress.start(rate > 0 ? "live (paced)" : "live");
+    timed = run_stream(d, s, o);
+    progress.finish();
+    eps = static_cast<double>(d.rows) / timed.seconds;
+  } else {
+    progress.start("pass 1/2 (throughput)");
+    const run_result fast = run_stream(d, s, o);
+    o.timed = true;
+    progress.start("pass 2/2 (latency)");
+    timed = run_stream(d, s, o);
+    progress.finish();
+    // Interval throughput from the untimed pass (same intervals: same rows, same settings).
+    for (std::size_t i = 0; i < timed.points.size() && i < fast.points.size(); ++i)
+      timed.points[i].seconds = fast.points[i].seconds;
+    eps = static_cast<double>(d.rows) / fast.seconds;
+  }
   if (auto path = cli.get("--save-model")) {
     using fk = rill::tools::feature_item::kind;
     if (!(features.empty() || (features.size() == 1 && features[0].which == fk::raw)))
@@ -733,5 +793,17 @@ int rill_cmd_replay(int argc, char** argv) {
     print_json(d, s, timed, eps, fs);
   else
     print_text(d, s, timed, eps, fs);
+  if (live) {
+    std::fflush(stdout);
+    if (const auto dropped = live->dropped())
+      std::fprintf(stderr, "live view: %llu records dropped (queue full)\n",
+                   static_cast<unsigned long long>(dropped));
+    if (linger >= 0) {
+      std::this_thread::sleep_for(std::chrono::duration<double>(linger));
+    } else if (isatty(STDIN_FILENO) == 1) {
+      std::fprintf(stderr, "live view: still serving %s; press Enter to stop\n", live->url().c_str());
+      (void)std::getchar();
+    }
+  }
   return 0;
 }
