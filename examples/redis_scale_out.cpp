@@ -25,6 +25,8 @@
 
 #include "rill/core/pipeline.hpp"
 #include "rill/io/csv.hpp"
+#include "rill/metrics/exposition.hpp"
+#include "rill/metrics/registry.hpp"
 #include "rill/io/sinks.hpp"
 #include "rill/learn/linear_learner.hpp"
 #include "rill/model/linear.hpp"
@@ -142,10 +144,19 @@ int infer(const std::string& name) {
   so.stream = "elec2:out";
   so.maxlen = 1'000'000;
   rill::redis::stream_sink<result> sink(out, source, so);
+  // The served model's version and the events scored, as metrics (a dashboard or
+  // Prometheus would scrape these; here they are printed at the end).
+  rill::metrics_registry registry;
+  const auto scored = registry.add_counter("events", "Events scored", {{"consumer", name}});
+  const auto version = registry.add_gauge("model_version", "Version of the model that scored the last event",
+                                          rill::gauge_merge::max, {{"consumer", name}});
+  auto& rec = registry.add_recorder("pipeline");
   std::uint64_t versions_seen = 0, last_version = ~0ULL;
   auto pipe = rill::pick_up(reader) | rill::predict(reader.model()) |
               rill::callback_sink([&](const result& r) noexcept {
                 if (r.version != last_version) ++versions_seen, last_version = r.version;
+                rec.add(scored);
+                rec.set(version, static_cast<double>(r.version));
               }) |
               rill::queue_sink<result, rill::queue_kind::spsc>(out);
   rill::queue_source<ev, rill::queue_kind::spsc, 128> drain(in);
@@ -168,6 +179,12 @@ int infer(const std::string& name) {
               static_cast<unsigned long long>(k.acked), static_cast<unsigned long long>(s.dead_lettered),
               static_cast<unsigned long long>(follower.counts().loaded),
               static_cast<unsigned long long>(follower.version()), static_cast<unsigned long long>(versions_seen));
+  const std::string exposition = rill::to_prometheus(registry.snapshot());
+  for (std::size_t at = 0, end; at < exposition.size(); at = end + 1) {
+    end = exposition.find('\n', at);
+    if (end == std::string::npos) end = exposition.size();
+    if (exposition.compare(at, 1, "#") != 0) std::printf("  %.*s\n", int(end - at), exposition.data() + at);
+  }
   return 0;
 }
 
