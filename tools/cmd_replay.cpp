@@ -725,6 +725,15 @@ int rill_cmd_replay(int argc, char** argv) {
   if (auto f = cli.get("--features")) features = rill::tools::parse_features(*f, time_unit_ns);
   const double every = cli.number("--report-every", 0);
   if (every < 0 || every != std::floor(every)) throw usage_error("--report-every must be a whole number >= 0");
+  using fk = rill::tools::feature_item::kind;
+  if (cli.has("--save-model") && !(features.empty() || (features.size() == 1 && features[0].which == fk::raw)))
+    throw usage_error("--save-model writes a model over the file's columns; it cannot be "
+                      "combined with derived --features");
+  const double rate = cli.number("--rate", 0), linger = cli.number("--linger", -1);
+  const auto serve = cli.get("--serve");
+  if (!serve && (cli.has("--rate") || cli.has("--linger") || cli.has("--serve-remote")))
+    throw usage_error("--rate, --linger and --serve-remote go with --serve ADDR:PORT");
+  if (rate < 0) throw usage_error("--rate must be >= 0");
 
   stream_data d = load(*input, cli.get_or("--label-column", ""), time_column.value_or(""), time_unit_ns);
   feature_summary fs;
@@ -745,11 +754,6 @@ int rill_cmd_replay(int argc, char** argv) {
                              : std::max<std::uint64_t>(1, d.rows / 200);
   rill::tools::progress_bar progress(d.rows, !cli.has("--no-progress"));
   o.progress = &progress;
-  const double rate = cli.number("--rate", 0), linger = cli.number("--linger", -1);
-  const auto serve = cli.get("--serve");
-  if (!serve && (cli.has("--rate") || cli.has("--linger") || cli.has("--serve-remote")))
-    throw usage_error("--rate, --linger and --serve-remote go with --serve ADDR:PORT");
-  if (rate < 0) throw usage_error("--rate must be >= 0");
   run_result timed;
   double eps = 0;
   std::unique_ptr<rill::tools::live_view> live;
@@ -778,13 +782,7 @@ int rill_cmd_replay(int argc, char** argv) {
       timed.points[i].seconds = fast.points[i].seconds;
     eps = static_cast<double>(d.rows) / fast.seconds;
   }
-  if (auto path = cli.get("--save-model")) {
-    using fk = rill::tools::feature_item::kind;
-    if (!(features.empty() || (features.size() == 1 && features[0].which == fk::raw)))
-      throw usage_error("--save-model writes a model over the file's columns; it cannot be "
-                        "combined with derived --features");
-    save_model(*path, d, s, timed);
-  }
+  if (auto path = cli.get("--save-model")) save_model(*path, d, s, timed);
   if (auto path = cli.get("--report")) {
     rill::tools::write_report_csv(*path, d.binary, timed.points, timed.drifts);
     rill::tools::write_latency_csv(rill::tools::latency_path(*path), timed.latency);

@@ -40,6 +40,10 @@ class RillConan(ConanFile):
         tc = CMakeToolchain(self)
         for opt in ("TESTS", "TOOLS", "BENCHMARKS", "EXAMPLES"):
             tc.variables[f"RILL_BUILD_{opt}"] = False
+        # The core only: the optional components would link the build host's own
+        # hiredis / cpp-httplib, which this recipe does not declare.
+        tc.variables["RILL_WITH_REDIS"] = False
+        tc.variables["RILL_WITH_HTTP"] = False
         tc.generate()
         CMakeDeps(self).generate()
 

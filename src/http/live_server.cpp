@@ -45,21 +45,16 @@ class bounded_pool final : public httplib::TaskQueue {
     rejecter_ = std::thread([this] { reject_loop(); });
   }
 
-  void enqueue(std::function<void()> fn) override {
-    std::unique_lock lock(m_);
-    if (busy_ + jobs_.size() < workers_) {
-      jobs_.push_back(std::move(fn));
-      lock.unlock();
-      work_cv_.notify_one();
-    } else if (rejects_.size() < reject_backlog) {
-      rejects_.push_back(std::move(fn));
-      lock.unlock();
-      reject_cv_.notify_one();
-    } else {
-      lock.unlock();
-      run_rejected(fn);
-    }
+  // cpp-httplib 0.15 made TaskQueue::enqueue return bool (false: refused); CMake says
+  // which one the found version has.
+#ifdef RILL_HTTPLIB_ENQUEUE_RETURNS_BOOL
+  bool enqueue(std::function<void()> fn) override {
+    take(std::move(fn));
+    return true;  // never refused: over the limit it is answered 503 instead
   }
+#else
+  void enqueue(std::function<void()> fn) override { take(std::move(fn)); }
+#endif
 
   void shutdown() override {
     {
@@ -74,6 +69,22 @@ class bounded_pool final : public httplib::TaskQueue {
 
  private:
   static constexpr std::size_t reject_backlog = 64;
+
+  void take(std::function<void()> fn) {
+    std::unique_lock lock(m_);
+    if (busy_ + jobs_.size() < workers_) {
+      jobs_.push_back(std::move(fn));
+      lock.unlock();
+      work_cv_.notify_one();
+    } else if (rejects_.size() < reject_backlog) {
+      rejects_.push_back(std::move(fn));
+      lock.unlock();
+      reject_cv_.notify_one();
+    } else {
+      lock.unlock();
+      run_rejected(fn);
+    }
+  }
 
   static void run_rejected(std::function<void()>& fn) {
     t_over_limit = true;

@@ -70,8 +70,11 @@ connection& connection::operator=(connection&& other) noexcept {
   return *this;
 }
 
-bool connection::connected() const noexcept { return impl_->ctx != nullptr; }
-void connection::disconnect() noexcept { impl_->close(); }
+// A moved-from connection (impl_ null) reads as closed and empty.
+bool connection::connected() const noexcept { return impl_ && impl_->ctx != nullptr; }
+void connection::disconnect() noexcept {
+  if (impl_) impl_->close();
+}
 const connection_options& connection::options() const noexcept { return impl_->opt; }
 
 bool connection::try_connect() {
@@ -146,8 +149,9 @@ std::optional<reply> connection::command(std::span<const std::string_view> args)
 }
 
 connection_counts connection::counts() const noexcept {
-  const auto& m = *impl_;
   connection_counts c;
+  if (!impl_) return c;
+  const auto& m = *impl_;
   c.connects = m.connects.load(std::memory_order_relaxed);
   c.reconnects = m.reconnects.load(std::memory_order_relaxed);
   c.connect_failures = m.connect_failures.load(std::memory_order_relaxed);

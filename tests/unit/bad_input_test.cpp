@@ -29,6 +29,7 @@
 #include "rill/learn/mlp_learner.hpp"
 #include "rill/learn/multiclass_learner.hpp"
 #include "rill/learn/pending.hpp"
+#include "rill/learn/sklearn_sgd.hpp"
 #include "rill/model/linear.hpp"
 #include "rill/model/mlp.hpp"
 #include "rill/model/quantized.hpp"
@@ -539,4 +540,40 @@ TEST_CASE("bad input / non-numeric: a field with two signs is rejected", "[bad_i
   // reads as -3.
   CHECK_THROWS_WITH(rill::parse_csv("a\n+-3\n", "s.csv"),
                     "s.csv:2:1: column 'a': expected a number, got '+-3'");
+}
+
+TEST_CASE("bad input / NaN-Inf: the scikit-learn SGD learner skips a bad row", "[bad_input]") {
+  // Was: a NaN feature or target went through std::clamp into every weight.
+  using model_t = rill::linear_model<2, double, rill::link_function::identity>;
+  using sk = rill::sklearn_sgd<rill::squared_loss, 2, double>;
+  sk::settings st;
+  st.schedule.which = rill::any_schedule::kind::constant;
+  sk l(st);
+  model_t m{};
+  l.update(m, {{1, 2}}, 3.0);
+  const auto before = m.weights;
+  const auto bias = m.bias;
+  CHECK(std::isnan(l.update(m, {{nan_d, 2}}, 3.0)));
+  CHECK(std::isnan(l.update(m, {{1, 2}}, std::numeric_limits<double>::infinity())));
+  CHECK(m.weights == before);
+  CHECK(m.bias == bias);
+  CHECK(l.rejected() == 2);
+  CHECK(l.t() == 2);  // the schedule did not move
+}
+
+TEST_CASE("bad input / NaN-Inf: scalers pass a non-finite value through, never a silent 0",
+          "[bad_input]") {
+  // Even where the learnt spread is still 0 (the first row; a constant feature).
+  rill::standard_scaler<2, double> st;
+  rill::min_max_scaler<2, double> mm;
+  rill::max_abs_scaler<2, double> ma;
+  const rill::feature_row<double, 2> x{{nan_d, inf_d}};
+  st.learn(x);
+  mm.learn(x);
+  ma.learn(x);
+  for (const auto& out : {st.transform(x), mm.transform(x), ma.transform(x)}) {
+    CHECK(std::isnan(out[0]));
+    CHECK(out[1] == inf_d);
+  }
+  CHECK(st.transform({{1.0, 1.0}})[0] == 0.0);  // finite values still map as before
 }

@@ -65,10 +65,11 @@ constexpr bool all_finite(const feature_row<T, D>& x) noexcept {
 
 namespace detail {
 /// `now − t > limit` for any event times (limit ≥ 0), without the signed overflow the
-/// plain expression has for times far apart (e.g. INT64_MIN and INT64_MAX).
+/// plain expression has for times far apart (e.g. INT64_MIN and INT64_MAX). A limit
+/// of INT64_MAX means "no limit": nothing lags more than that.
 constexpr bool lags_more_than(std::int64_t now, std::int64_t t, std::int64_t limit) noexcept {
-  return t < now && static_cast<std::uint64_t>(now) - static_cast<std::uint64_t>(t) >
-                        static_cast<std::uint64_t>(limit);
+  return limit != INT64_MAX && t < now &&
+         static_cast<std::uint64_t>(now) - static_cast<std::uint64_t>(t) > static_cast<std::uint64_t>(limit);
 }
 }  // namespace detail
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <limits>
 #include <cstddef>
 #include <cstdint>
 
@@ -60,12 +61,18 @@ class sklearn_sgd {
   }
 
   /// Updates `model` (a linear model over D features of type T) on one row; returns
-  /// the loss at the prediction made before the update.
+  /// the loss at the prediction made before the update. A row with a non-finite
+  /// feature or target (or margin) is not learnt, counted in `rejected()`, and returns
+  /// NaN.
   template <class Model>
   T update(Model& model, const feature_row<T, D>& x, T y) noexcept {
     const double eta = s_.schedule(t_) * rate_scale_;
     const double p = static_cast<double>(model.margin(x));
     const double yd = static_cast<double>(y);
+    if (!std::isfinite(p) || !std::isfinite(yd)) [[unlikely]] {  // a NaN x makes p NaN
+      ++rejected_;
+      return std::numeric_limits<T>::quiet_NaN();
+    }
     const double loss_before = s_.loss.loss(p, yd);
     double step;
     if (s_.pa != passive_aggressive::none) {
@@ -108,6 +115,8 @@ class sklearn_sgd {
     return static_cast<T>(loss_before);
   }
 
+  /// Rows not learnt: a non-finite feature, target or margin.
+  std::uint64_t rejected() const noexcept { return rejected_; }
   /// scikit-learn's `t_`: 1 + the number of rows learnt.
   std::uint64_t t() const noexcept { return t_; }
   /// Multiplies the step size from now on (drift policies raise it for a while).
@@ -132,6 +141,7 @@ class sklearn_sgd {
   settings s_;
   std::uint64_t t_ = 1;
   double rate_scale_ = 1.0;
+  std::uint64_t rejected_ = 0;
 };
 
 RILL_NAMESPACE_END

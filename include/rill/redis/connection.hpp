@@ -69,6 +69,8 @@ class connection {
   /// port outside 1..65535, backoff_initial > backoff_max, non-positive timeouts).
   explicit connection(connection_options o);
   ~connection();
+  /// A moved-from connection reads as closed (connected() false, counts() zero) and
+  /// may be destroyed or assigned to; anything else on it is undefined.
   connection(connection&&) noexcept;
   connection& operator=(connection&&) noexcept;
   connection(const connection&) = delete;

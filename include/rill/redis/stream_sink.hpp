@@ -26,7 +26,7 @@ struct stream_sink_options {
   std::string stream;       ///< the output stream key
   std::size_t maxlen = 0;   ///< trim the output stream to about this many entries; 0: never
   bool exact_trim = false;  ///< MAXLEN = instead of MAXLEN ~ (exact trimming costs more)
-  std::size_t batch = 256;  ///< results per pipelined write, at most
+  std::size_t batch = 256;  ///< results per pipelined write, at most (rounded up to a multiple of 64)
   /// How long `stop()` keeps retrying a write or an acknowledgement while the server
   /// is unreachable before it gives up (the entries stay pending: redelivered later).
   std::chrono::milliseconds stop_timeout{5000};

@@ -46,7 +46,9 @@ class min_max_scaler {
     feature_row<T, D> out;
     for (std::size_t i = 0; i < D; ++i) {
       const Acc range = max_[i] - min_[i];
-      out[i] = range > 0 ? static_cast<T>((static_cast<Acc>(x[i]) - min_[i]) / range) : T(0);
+      out[i] = !std::isfinite(x[i]) ? x[i]  // stays non-finite, never a silent 0
+               : range > 0          ? static_cast<T>((static_cast<Acc>(x[i]) - min_[i]) / range)
+                                    : T(0);
     }
     return out;
   }
@@ -95,7 +97,9 @@ class max_abs_scaler {
   feature_row<T, D> transform(const feature_row<T, D> &x) const noexcept {
     feature_row<T, D> out;
     for (std::size_t i = 0; i < D; ++i) {
-      out[i] = max_abs_[i] > 0 ? static_cast<T>(static_cast<Acc>(x[i]) / max_abs_[i]) : T(0);
+      out[i] = !std::isfinite(x[i]) ? x[i]  // stays non-finite, never a silent 0
+               : max_abs_[i] > 0    ? static_cast<T>(static_cast<Acc>(x[i]) / max_abs_[i])
+                                    : T(0);
     }
     return out;
   }

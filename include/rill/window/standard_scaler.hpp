@@ -50,7 +50,10 @@ class standard_scaler {
     feature_row<T, D> out;
     for (std::size_t i = 0; i < D; ++i) {
       const Acc var = variance(i);
-      out[i] = var > 0 ? static_cast<T>((static_cast<Acc>(x[i]) - mean_[i]) / std::sqrt(var)) : T(0);
+      // A non-finite input stays non-finite (never a silent 0), for the next stage's policy.
+      out[i] = !std::isfinite(x[i]) ? x[i]
+               : var > 0          ? static_cast<T>((static_cast<Acc>(x[i]) - mean_[i]) / std::sqrt(var))
+                                  : T(0);
     }
     return out;
   }

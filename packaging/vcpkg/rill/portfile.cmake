@@ -14,6 +14,10 @@ vcpkg_cmake_configure(
     -DRILL_BUILD_TOOLS=OFF
     -DRILL_BUILD_BENCHMARKS=OFF
     -DRILL_BUILD_EXAMPLES=OFF
+    # The optional components would link whatever hiredis/cpp-httplib the build host
+    # has, undeclared in vcpkg.json: the port packages the core only.
+    -DRILL_WITH_REDIS=OFF
+    -DRILL_WITH_HTTP=OFF
 )
 vcpkg_cmake_install()
 vcpkg_cmake_config_fixup(CONFIG_PATH lib/cmake/rill)
