@@ -652,10 +652,7 @@ void save_model(const std::string& path, const stream_data& d, const settings& s
       "  \"source\": {},\n  \"coef\": [[{}]],\n  \"intercept\": [{:.17g}]\n}}\n",
       d.binary ? "binary" : "regression", w.size(), output,
       json_string("rill replay: " + s.description), coef, b);
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) throw std::runtime_error(path + ": cannot open for writing");
-  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
-  if (std::fclose(f) != 0 || !ok) throw std::runtime_error(path + ": write failed");
+  rill::tools::write_text_file(path, text);
 }
 
 }  // namespace

@@ -9,6 +9,13 @@
 
 namespace rill::tools {
 
+void write_text_file(const std::string& path, const std::string& text) {
+  std::FILE* f = std::fopen(path.c_str(), "wb");
+  if (!f) throw std::runtime_error(path + ": cannot open for writing");
+  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  if (std::fclose(f) != 0 || !ok) throw std::runtime_error(path + ": write failed");
+}
+
 rill::prequential_metrics metrics_between(const rill::prequential_metrics& a,
                                           const rill::prequential_metrics& b) noexcept {
   rill::prequential_metrics d;
@@ -26,8 +33,6 @@ rill::prequential_metrics metrics_between(const rill::prequential_metrics& a,
 void write_report_csv(const std::string& path, bool classification,
                       const std::vector<interval_point>& points,
                       const std::vector<std::uint64_t>& drift_rows) {
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) throw std::runtime_error(path + ": cannot open for writing");
   std::string out = classification
                         ? "row,labels,accuracy,accuracy_interval,f1,logloss,logloss_interval"
                         : "row,labels,mae,mae_interval,rmse,rmse_interval";
@@ -52,8 +57,7 @@ void write_report_csv(const std::string& path, bool classification,
     previous = m;
     previous_row = p.row;
   }
-  const bool ok = std::fwrite(out.data(), 1, out.size(), f) == out.size();
-  if (std::fclose(f) != 0 || !ok) throw std::runtime_error(path + ": write failed");
+  write_text_file(path, out);
 }
 
 void write_latency_csv(const std::string& path, const rill::latency_histogram& h) {
@@ -62,10 +66,7 @@ void write_latency_csv(const std::string& path, const rill::latency_histogram& h
     if (const auto c = h.bucket(i))
       out += fmt::format("{},{},{}\n", rill::latency_histogram::lower_of(i),
                          rill::latency_histogram::upper_of(i), c);
-  std::FILE* f = std::fopen(path.c_str(), "wb");
-  if (!f) throw std::runtime_error(path + ": cannot open for writing");
-  const bool ok = std::fwrite(out.data(), 1, out.size(), f) == out.size();
-  if (std::fclose(f) != 0 || !ok) throw std::runtime_error(path + ": write failed");
+  write_text_file(path, out);
 }
 
 std::string latency_path(const std::string& report_path) {

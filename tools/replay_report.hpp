@@ -24,6 +24,9 @@ struct interval_point {
 rill::prequential_metrics metrics_between(const rill::prequential_metrics& a,
                                           const rill::prequential_metrics& b) noexcept;
 
+/// Writes `text` to `path` whole; std::runtime_error naming the path on failure.
+void write_text_file(const std::string& path, const std::string& text);
+
 /// Writes the series as CSV: one line per interval; `drift_rows` (sorted) are listed
 /// in the interval that holds them. Columns are documented in docs/replay.md.
 void write_report_csv(const std::string& path, bool classification,

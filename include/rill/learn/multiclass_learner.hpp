@@ -34,6 +34,12 @@ template <std::size_t K, class T>
 constexpr std::size_t class_index(T y) noexcept {
   return y >= T(0) && y < T(K) ? static_cast<std::size_t>(y) : K;
 }
+/// The class of a row that may be learnt: K when the label names no class or a feature
+/// is not finite (the learners count both in `rejected()`).
+template <std::size_t K, class T, std::size_t D>
+constexpr std::size_t learnable_class(const feature_row<T, D>& x, T y) noexcept {
+  return all_finite(x) ? class_index<K>(y) : K;
+}
 }  // namespace detail
 
 /// Softmax (multinomial logistic) regression learnt online: the settings.
@@ -136,8 +142,8 @@ struct softmax_learner {
     // g_k = p_k − [k = y]; false (and counted) when y names no class.
     bool margin_gradient(const Model& model, const row_type& x, value_type y,
                          std::array<value_type, classes>& g) noexcept {
-      const std::size_t c = detail::class_index<classes>(y);
-      if (c == classes || !all_finite(x)) {
+      const std::size_t c = detail::learnable_class<classes>(x, y);
+      if (c == classes) {
         ++rejected_;
         return false;
       }
@@ -238,8 +244,8 @@ struct one_vs_rest {
 
     /// Learns one row of class `y` now: every binary learner takes one step.
     void update(Model& model, const row_type& x, value_type y) noexcept {
-      const std::size_t c = detail::class_index<classes>(y);
-      if (c == classes || !all_finite(x)) {
+      const std::size_t c = detail::learnable_class<classes>(x, y);
+      if (c == classes) {
         ++rejected_;
         return;
       }
@@ -252,8 +258,8 @@ struct one_vs_rest {
 
     /// Adds one row to every binary learner's pending mini-batch.
     void accumulate(const Model& model, const row_type& x, value_type y) noexcept {
-      const std::size_t c = detail::class_index<classes>(y);
-      if (c == classes || !all_finite(x)) {
+      const std::size_t c = detail::learnable_class<classes>(x, y);
+      if (c == classes) {
         ++rejected_;
         return;
       }
