@@ -414,6 +414,42 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("the SIMD screen finds a non-finite value in any lane, and narrowing overflow",
+          "[window][nan]") {
+  using rill::stat;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  // Width 13: whole registers plus a tail and padding lanes for every instruction set.
+  constexpr std::size_t D = 13;
+  using W = rill::rolling<D, 4, stat::mean | stat::stddev, float, float>;
+  for (std::size_t lane = 0; lane < D; ++lane) {
+    W w(1, rill::nan_policy::skip);
+    rill::feature_row<float, D> x{};
+    for (std::size_t i = 0; i < D; ++i) x[i] = float(i);
+    CHECK(w.push(x));
+    x[lane] = lane % 2 ? nan : -std::numeric_limits<float>::infinity();
+    CHECK_FALSE(w.push(x));
+    CHECK(w.counters().nonfinite == 1);
+    CHECK(w.counters().skipped_rows == 1);
+    CHECK(w.count() == 1);
+  }
+  SECTION("a double too large for a float accumulator counts as non-finite") {
+    rill::rolling<3, 4, stat::mean, double, float> w(1, rill::nan_policy::replace, 7.0f);
+    CHECK(w.push(rill::feature_row<double, 3>{{1.0, 1e300, -1e300}}));
+    CHECK(w.counters().nonfinite == 2);
+    CHECK(w.mean(0) == 1.0f);
+    CHECK(w.mean(1) == 7.0f);
+    CHECK(w.mean(2) == 7.0f);
+  }
+  SECTION("ewm screens the same way") {
+    auto e = rill::ewm<D, stat::mean, float, float>::fading(0.5, rill::nan_policy::skip);
+    rill::feature_row<float, D> x{};
+    CHECK(e.push(x));
+    x[D - 1] = nan;
+    CHECK_FALSE(e.push(x));
+    CHECK(e.counters().nonfinite == 1);
+  }
+}
+
 // ---------------------------------------------------------------- ewm, lag
 
 TEST_CASE("ewm with a half-life equals explicitly weighted statistics", "[window][ewm]") {

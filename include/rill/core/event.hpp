@@ -51,16 +51,32 @@ struct alignas(detail::row_alignment(sizeof(T) * D)) feature_row {
   friend constexpr bool operator==(const feature_row&, const feature_row&) = default;
 };
 
+namespace detail {
+/// How many of the n values at `p` are NaN or ±Inf. Tests the exponent bits as
+/// integers, which compilers vectorise (std::isfinite per value they do not, and it
+/// costs a compare and a branch each: a third of a 16-feature window's push).
+template <class T>
+constexpr std::size_t count_non_finite(const T* p, std::size_t n) noexcept {
+  if constexpr (std::is_same_v<T, float> || std::is_same_v<T, double>) {
+    using bits = std::conditional_t<sizeof(T) == 4, std::uint32_t, std::uint64_t>;
+    constexpr bits exponent = sizeof(T) == 4 ? bits(0x7f800000u) : bits(0x7ff0000000000000ull);
+    bits bad = 0;
+    for (std::size_t i = 0; i < n; ++i) bad += (std::bit_cast<bits>(p[i]) & exponent) == exponent;
+    return static_cast<std::size_t>(bad);
+  } else if constexpr (std::is_floating_point_v<T>) {
+    std::size_t bad = 0;
+    for (std::size_t i = 0; i < n; ++i) bad += !std::isfinite(p[i]);
+    return bad;
+  } else {
+    return 0;
+  }
+}
+}  // namespace detail
+
 /// True when every value of `x` is finite (no NaN, no ±Inf). O(D), branch-free.
 template <class T, std::size_t D>
 constexpr bool all_finite(const feature_row<T, D>& x) noexcept {
-  if constexpr (std::is_floating_point_v<T>) {
-    bool ok = true;
-    for (std::size_t i = 0; i < D; ++i) ok &= std::isfinite(x[i]);
-    return ok;
-  } else {
-    return true;
-  }
+  return detail::count_non_finite(x.data(), D) == 0;
 }
 
 namespace detail {

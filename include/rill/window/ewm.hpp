@@ -50,6 +50,9 @@ class ewm {
   using batch = typename layout::batch;
   static constexpr std::size_t W = layout::width;
   static constexpr std::size_t Dp = layout::padded;
+  // Variance is kept only when a statistic reads it (a mean-only EWMA does half the work).
+  static constexpr bool wants_variance =
+      has(Stats, stat::variance) || has(Stats, stat::stddev) || has(Stats, stat::zscore);
   using row_acc = detail::lane_row<Acc, Dp>;
 
  public:
@@ -83,7 +86,7 @@ class ewm {
   /// the NaN policy skipped it. O(D).
   bool push(const feature_row<T, D> &x, std::int64_t time_ns = 0) noexcept {
     row_acc v;
-    if (!detail::screen_row<Acc>(x, policy_, replacement_, v, counters_)) return false;
+    if (!detail::screen_row<Acc, Arch>(x, policy_, replacement_, v, counters_)) return false;
     const Acc a = weight_of(time_ns);
     const batch ba(a), keep(Acc(1) - a);
     for (std::size_t b = 0; b < Dp; b += W) {
@@ -92,16 +95,17 @@ class ewm {
       const batch d = xv - m;
       m = xsimd::fma(ba, d, m);
       m.store_aligned(mean_.data() + b);
-      (keep * xsimd::fma(ba * d, d, batch::load_aligned(var_.data() + b)))
-          .store_aligned(var_.data() + b);
+      if constexpr (wants_variance)
+        (keep * xsimd::fma(ba * d, d, batch::load_aligned(var_.data() + b)))
+            .store_aligned(var_.data() + b);
     }
-    last_ = v;
+    if constexpr (has(Stats, stat::zscore)) last_ = v;
     ++seen_;
     return true;
   }
 
   output_row row() const noexcept {
-    output_row out{};
+    output_row out;  // every column is written: no zeroing first
     write_row(out);
     return out;
   }
@@ -109,14 +113,13 @@ class ewm {
   template <class Emit>
   void operator()(const input_type &in, Emit &&emit) noexcept {
     if (!push(in.x, in.time_ns)) return;
-    output_type out{in.id, in.time_ns, {}};
-    write_row(out.x);
-    emit(out);
+    emit(output_type{in.id, in.time_ns, row()});
   }
 
   Acc mean(std::size_t i) const noexcept { return mean_[i]; }
-  Acc variance(std::size_t i) const noexcept { return var_[i]; }
-  Acc stddev(std::size_t i) const noexcept { return std::sqrt(var_[i]); }
+  /// Need variance, stddev or zscore in `Stats`.
+  Acc variance(std::size_t i) const noexcept requires wants_variance { return var_[i]; }
+  Acc stddev(std::size_t i) const noexcept requires wants_variance { return std::sqrt(var_[i]); }
   std::uint64_t pushes() const noexcept { return seen_; }
   std::uint64_t out_of_order() const noexcept { return out_of_order_; }
   const nan_counters &counters() const noexcept { return counters_; }
@@ -146,20 +149,13 @@ class ewm {
 
   template <class Out>
   void write_row(Out &out) const noexcept {
-    alignas(64) std::array<Acc, Dp> tmp;
-    std::size_t col = 0;
     const batch zero(Acc(0));
-    auto emit_block = [&](auto &&compute) {
-      for (std::size_t b = 0; b < Dp; b += W) compute(b).store_aligned(tmp.data() + b);
-      for (std::size_t i = 0; i < D; ++i) out[col + i] = static_cast<T>(tmp[i]);
-      col += D;
-    };
+    detail::column_writer<T, D, batch> emit_block(out.data());
     auto m = [&](std::size_t b) { return batch::load_aligned(mean_.data() + b); };
     auto v = [&](std::size_t b) { return batch::load_aligned(var_.data() + b); };
     if constexpr (has(Stats, stat::mean)) emit_block(m);
     if constexpr (has(Stats, stat::variance)) emit_block(v);
-    if constexpr (has(Stats, stat::stddev))
-      emit_block([&](std::size_t b) { return xsimd::sqrt(v(b)); });
+    if constexpr (has(Stats, stat::stddev)) emit_block.sqrt_of(v);
     if constexpr (has(Stats, stat::zscore)) {
       emit_block([&](std::size_t b) {
         const batch sd = xsimd::sqrt(v(b));

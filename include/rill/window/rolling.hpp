@@ -55,9 +55,14 @@ class shifted_moments {
  public:
   shifted_moments(const Acc *s1, const Acc *s2, const Acc *centre, std::size_t n,
                   std::size_t ddof) noexcept
+      : shifted_moments(s1, s2, centre, n, inverse(n), n > ddof ? inverse(n - ddof) : Acc(0)) {}
+  /// With 1/n and 1/(n − ddof) given (a full count window knows them in advance: two
+  /// divisions fewer per row).
+  shifted_moments(const Acc *s1, const Acc *s2, const Acc *centre, std::size_t n, Acc inv_n,
+                  Acc inv_dof) noexcept
       : s1_(s1), s2_(s2), centre_(centre), empty_(n == 0), n_(static_cast<Acc>(n)),
-        inv_n_(n ? Acc(1) / static_cast<Acc>(n) : Acc(0)),
-        inv_dof_(n > ddof ? Acc(1) / static_cast<Acc>(n - ddof) : Acc(0)) {}
+        inv_n_(inv_n), inv_dof_(inv_dof) {}
+  static Acc inverse(std::size_t n) noexcept { return n ? Acc(1) / static_cast<Acc>(n) : Acc(0); }
 
   Batch sum(std::size_t b) const noexcept { return xsimd::fma(n_, centre(b), s1(b)); }
   Batch mean(std::size_t b) const noexcept {
@@ -83,7 +88,8 @@ class shifted_moments {
     if constexpr (has(Stats, stat::mean)) emit_block([&](std::size_t b) { return mean(b); });
     if constexpr (has(Stats, stat::variance))
       emit_block([&](std::size_t b) { return variance(b); });
-    if constexpr (has(Stats, stat::stddev)) emit_block([&](std::size_t b) { return stddev(b); });
+    if constexpr (has(Stats, stat::stddev))
+      emit_block.sqrt_of([&](std::size_t b) { return variance(b); });
   }
 
  private:
@@ -159,19 +165,20 @@ class rolling {
   /// allocation.
   constexpr explicit rolling(unsigned ddof = 1, nan_policy policy = nan_policy::propagate,
                              Acc replacement = Acc(0)) noexcept
-      : ddof_(ddof), policy_(policy), replacement_(replacement) {}
+      : ddof_(ddof), policy_(policy), replacement_(replacement),
+        inv_dof_full_(N > ddof ? Acc(1) / static_cast<Acc>(N - ddof) : Acc(0)) {}
 
   /// Takes one row into the window; false if the NaN policy skipped it. O(D).
   bool push(const feature_row<T, D> &x) noexcept {
     row_acc v;
-    if (!detail::screen_row<Acc>(x, policy_, replacement_, v, counters_)) return false;
+    if (!detail::screen_row<Acc, Arch>(x, policy_, replacement_, v, counters_)) return false;
     push_screened(v);
     return true;
   }
 
   /// The current statistics as the row this stage emits. O(D).
   output_row row() const noexcept {
-    output_row out{};
+    output_row out;  // every column is written: no zeroing first
     write_row(out);
     return out;
   }
@@ -179,9 +186,7 @@ class rolling {
   template <class Emit>
   void operator()(const input_type &in, Emit &&emit) noexcept {
     if (!push(in.x)) return;
-    output_type out{in.id, in.time_ns, {}};
-    write_row(out.x);
-    emit(out);
+    emit(output_type{in.id, in.time_ns, row()});
   }
 
   /// Rows in the window, min(pushes, N).
@@ -286,18 +291,16 @@ class rolling {
 
   template <class Out>
   void write_row(Out &out) const noexcept {
-    alignas(64) std::array<Acc, Dp> tmp;
     std::size_t col = 0;
     const std::size_t n = count();
     if constexpr (has(Stats, stat::count)) out[col++] = static_cast<T>(n);
-    auto emit_block = [&](auto &&compute) {
-      for (std::size_t b = 0; b < Dp; b += W) compute(b).store_aligned(tmp.data() + b);
-      for (std::size_t i = 0; i < D; ++i) out[col + i] = static_cast<T>(tmp[i]);
-      col += D;
-    };
+    detail::column_writer<T, D, batch> emit_block(out.data(), col);
     if constexpr (moments) {
-      const detail::shifted_moments<batch, Acc> m(ms_.s1.data(), ms_.s2.data(),
-                                                  ms_.centre.data(), n, ddof_);
+      using moments_of = detail::shifted_moments<batch, Acc>;
+      const moments_of m = n == N ? moments_of(ms_.s1.data(), ms_.s2.data(), ms_.centre.data(),
+                                               N, Acc(1) / Acc(N), inv_dof_full_)
+                                  : moments_of(ms_.s1.data(), ms_.s2.data(),
+                                               ms_.centre.data(), n, ddof_);
       m.template emit<Stats>(emit_block);
       if constexpr (has(Stats, stat::min))
         emit_block([&](std::size_t b) { return minmax(mins_, b); });
@@ -330,6 +333,7 @@ class rolling {
   unsigned ddof_;
   nan_policy policy_;
   Acc replacement_;
+  Acc inv_dof_full_;  // 1/(N − ddof), the variance divisor once the window is full
   nan_counters counters_{};
 };
 

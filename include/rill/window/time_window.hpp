@@ -202,7 +202,7 @@ class time_window {
     }
     advance_to(time_ns);
     row_acc v;
-    if (!detail::screen_row<Acc>(x, policy_, replacement_, v, counters_)) return false;
+    if (!detail::screen_row<Acc, Arch>(x, policy_, replacement_, v, counters_)) return false;
     if (size() == Capacity) {
       evict_oldest();
       ++overflowed_;
@@ -227,7 +227,7 @@ class time_window {
 
   /// The current statistics as the row this stage emits. O(D).
   output_row row() const noexcept {
-    output_row out{};
+    output_row out;  // every column is written: no zeroing first
     write_row(out);
     return out;
   }
@@ -235,9 +235,7 @@ class time_window {
   template <class Emit>
   void operator()(const input_type &in, Emit &&emit) noexcept {
     if (!push(in.x, in.time_ns)) return;
-    output_type out{in.id, in.time_ns, {}};
-    write_row(out.x);
-    emit(out);
+    emit(output_type{in.id, in.time_ns, row()});
   }
 
   /// Events in the window now.
@@ -388,15 +386,10 @@ class time_window {
 
   template <class Out>
   void write_row(Out &out) const noexcept {
-    alignas(64) std::array<Acc, Dp> tmp;
     std::size_t col = 0;
     const std::size_t n = size();
     if constexpr (has(Stats, stat::count)) out[col++] = static_cast<T>(n);
-    auto emit_block = [&](auto &&compute) {
-      for (std::size_t b = 0; b < Dp; b += W) compute(b).store_aligned(tmp.data() + b);
-      for (std::size_t i = 0; i < D; ++i) out[col + i] = static_cast<T>(tmp[i]);
-      col += D;
-    };
+    detail::column_writer<T, D, batch> emit_block(out.data(), col);
     if constexpr (moments) {
       const detail::shifted_moments<batch, Acc> m(ms_.s1.data(), ms_.s2.data(),
                                                   ms_.centre.data(), n, ddof_);

@@ -159,7 +159,7 @@ class hopping_window {
     }
     advance(time_ns, emit);
     row_acc v;
-    if (!detail::screen_row<Acc>(x, policy_, replacement_, v, counters_)) return false;
+    if (!detail::screen_row<Acc, Arch>(x, policy_, replacement_, v, counters_)) return false;
     ++accepted_;
     const std::int64_t k_hi = floor_div(time_ns, hop_);
     for (std::int64_t k = floor_div(time_ns - size_, hop_) + 1; k <= k_hi; ++k) add(k, v);
@@ -293,15 +293,10 @@ class hopping_window {
 
   template <class Out>
   void write_row(const window_state &w, Out &out) const noexcept {
-    alignas(64) std::array<Acc, Dp> tmp;
     std::size_t col = 0;
     const std::uint64_t n = w.n;
     if constexpr (has(Stats, stat::count)) out[col++] = static_cast<T>(n);
-    auto emit_block = [&](auto &&compute) {
-      for (std::size_t b = 0; b < Dp; b += W) compute(b).store_aligned(tmp.data() + b);
-      for (std::size_t i = 0; i < D; ++i) out[col + i] = static_cast<T>(tmp[i]);
-      col += D;
-    };
+    detail::column_writer<T, D, batch> emit_block(out.data(), col);
     if constexpr (moments) {
       const detail::shifted_moments<batch, Acc> m(w.ms.s1.data(), w.ms.s2.data(),
                                                   w.ms.centre.data(), n, ddof_);
