@@ -273,3 +273,45 @@ TEST_CASE("rolling prequential metrics equal a recomputation over the last windo
     REQUIRE(got.mae() == Approx(exact.mae()).epsilon(1e-9));
   }
 }
+
+// ---------------------------------------------------------------- exp without errno
+
+#include <cstring>
+#include <limits>
+
+#include "rill/detail/exp.hpp"
+
+namespace {
+template <class T>
+bool same_bits(T a, T b) {
+  return std::memcmp(&a, &b, sizeof(T)) == 0 || (std::isnan(a) && std::isnan(b));
+}
+template <class T>
+void check_exp_quiet_matches_std() {
+  using lim = std::numeric_limits<T>;
+  std::vector<T> xs = {T(0), T(-0.0), T(1), T(-1), T(18), T(-18), T(50), T(-50), T(88), T(-88),
+                       lim::infinity(), -lim::infinity(), lim::quiet_NaN(), lim::max(),
+                       lim::lowest()};
+  // Walk a few representable values either side of both limits.
+  for (T edge : {rill::detail::exp_range<T>::zero_at, rill::detail::exp_range<T>::inf_at}) {
+    T lo = edge, hi = edge;
+    for (int i = 0; i < 64; ++i) {
+      xs.push_back(lo);
+      xs.push_back(hi);
+      lo = std::nextafter(lo, -lim::infinity());
+      hi = std::nextafter(hi, lim::infinity());
+    }
+  }
+  for (T x : xs) {
+    INFO("x = " << x);
+    CHECK(same_bits(rill::detail::exp_quiet(x), std::exp(x)));
+    CHECK(same_bits(rill::detail::logistic(x), T(1) / (T(1) + std::exp(-x))));
+  }
+}
+}  // namespace
+
+TEST_CASE("exp_quiet and logistic equal std::exp bit for bit, at the range limits too",
+          "[learn][exp]") {
+  check_exp_quiet_matches_std<float>();
+  check_exp_quiet_matches_std<double>();
+}

@@ -12,6 +12,7 @@
 #include <cmath>
 
 #include "rill/config.hpp"
+#include "rill/detail/exp.hpp"
 
 RILL_NAMESPACE_BEGIN
 
@@ -45,7 +46,7 @@ struct logistic_loss {
   template <class T>
   T loss(T m, T y01) const noexcept {
     const T z = m * detail::plus_minus_one(y01);
-    if (z > T(18)) return std::exp(-z);
+    if (z > T(18)) return detail::exp_quiet(-z);
     if (z < T(-18)) return -z;
     return std::log1p(std::exp(-z));
   }
@@ -53,7 +54,7 @@ struct logistic_loss {
   T gradient(T m, T y01) const noexcept {
     const T y = detail::plus_minus_one(y01);
     const T z = m * y;
-    if (z > T(18)) return std::exp(-z) * -y;
+    if (z > T(18)) return detail::exp_quiet(-z) * -y;
     if (z < T(-18)) return -y;
     return -y / (std::exp(z) + T(1));
   }

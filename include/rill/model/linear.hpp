@@ -7,6 +7,7 @@
 
 #include "rill/config.hpp"
 #include "rill/core/event.hpp"
+#include "rill/detail/exp.hpp"
 #include "rill/model/linear_kernels.hpp"
 
 RILL_NAMESPACE_BEGIN
@@ -45,7 +46,7 @@ struct linear_model {
   /// The margin through the link function.
   T transform(T m) const noexcept {
     if constexpr (Link == link_function::logistic) {
-      return T(1) / (T(1) + std::exp(-m));
+      return detail::logistic(m);
     } else {
       return m;
     }
