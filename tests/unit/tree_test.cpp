@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <limits>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -374,4 +375,90 @@ TEST_CASE("score_trees is a pipeline stage checked against the row width", "[tre
   float seen = 0;
   p.push(e, [&](const rill::prediction<float>& out) noexcept { seen = out.value; });
   CHECK(seen == 1.0f / (1.0f + std::exp(-0.75f)));
+}
+
+// Random complete-ish forests (some leaves shallow, NaN defaults both ways) small
+// enough for the one-row kernel in batch and big enough for the blocked batch walk:
+// every path must give the bits of a plain float walk in model order.
+namespace {
+rill::tree_spec random_tree(std::mt19937& rng, int depth, std::size_t features,
+                            std::uint32_t group) {
+  rill::tree_spec t;
+  t.group = group;
+  std::normal_distribution<float> thr(0.0f, 1.0f);
+  std::uniform_int_distribution<std::uint32_t> feat(0, std::uint32_t(features - 1));
+  std::uniform_real_distribution<double> leaf(-1.0, 1.0);
+  std::bernoulli_distribution coin(0.5), early(0.1);
+  // Breadth-first: node i's children are appended when it is split.
+  struct todo {
+    int level;
+  };
+  std::vector<todo> nodes{{0}};
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    const bool split = nodes[i].level < depth && !(nodes[i].level > 1 && early(rng));
+    t.left.push_back(split ? std::int32_t(nodes.size()) : -1);
+    t.right.push_back(split ? std::int32_t(nodes.size() + 1) : -1);
+    t.feature.push_back(split ? feat(rng) : 0);
+    t.threshold.push_back(split ? thr(rng) : 0.0f);
+    t.leaf_value.push_back(split ? 0.0 : leaf(rng));
+    t.default_left.push_back(coin(rng));
+    if (split) {
+      nodes.push_back({nodes[i].level + 1});
+      nodes.push_back({nodes[i].level + 1});
+    }
+  }
+  return t;
+}
+
+float walk(const rill::tree_spec& t, const float* row) {
+  std::int32_t i = 0;
+  while (t.left[i] >= 0) {
+    const float x = row[t.feature[i]];
+    const bool left = std::isnan(x) ? t.default_left[i] != 0 : x < t.threshold[i];
+    i = left ? t.left[i] : t.right[i];
+  }
+  return float(t.leaf_value[i]);
+}
+}  // namespace
+
+TEST_CASE("batch scoring equals one-row scoring and a plain walk, forests in and beyond L2",
+          "[trees]") {
+  const std::size_t F = 24, rows = 300;
+  std::mt19937 rng(5);
+  std::normal_distribution<float> value(0.0f, 1.2f);
+  std::bernoulli_distribution missing(0.05);
+  std::vector<float> x(rows * F);
+  for (float& v : x) v = missing(rng) ? NAN : value(rng);
+  struct shape {
+    std::size_t trees;
+    int depth;
+    std::size_t groups;
+  };
+  // 256 KiB of nodes + leaves per block: depth 8 holds 85 trees, depth 10 holds 21.
+  for (const shape s : {shape{30, 6, 1}, shape{200, 8, 1}, shape{40, 10, 1}, shape{90, 8, 3},
+                        shape{7, 3, 2}}) {
+    INFO(s.trees << " trees of depth " << s.depth << ", " << s.groups << " groups");
+    rill::tree_ensemble_spec spec;
+    spec.num_features = F;
+    spec.num_groups = s.groups;
+    spec.base_margin.assign(s.groups, 0.25f);
+    for (std::size_t t = 0; t < s.trees; ++t)
+      spec.trees.push_back(random_tree(rng, s.depth, F, std::uint32_t(t % s.groups)));
+    const rill::tree_ensemble m(spec);
+    REQUIRE(m.uses_complete_layout());
+    std::vector<float> batch(rows * s.groups), one(s.groups), plain(s.groups);
+    m.predict_margin_batch(x.data(), rows, F, batch.data());
+    std::size_t bad = 0;
+    for (std::size_t r = 0; r < rows; ++r) {
+      const float* row = &x[r * F];
+      m.predict_margin(row, one.data());
+      for (std::size_t g = 0; g < s.groups; ++g) plain[g] = 0.25f;
+      for (const auto& t : spec.trees) plain[t.group] += walk(t, row);
+      for (std::size_t g = 0; g < s.groups; ++g) {
+        const float b = batch[r * s.groups + g];
+        bad += std::memcmp(&b, &one[g], 4) != 0 || std::memcmp(&b, &plain[g], 4) != 0;
+      }
+    }
+    CHECK(bad == 0);
+  }
 }

@@ -261,17 +261,7 @@ RILL_ALWAYS_INLINE RILL_TREE_SCALAR_KERNEL void tree_ensemble::walk_group(
   for (std::size_t k = 0; k < K; ++k) m[k] = 1;
   for (int d = 0; d < Depth; ++d) {
     for (std::size_t k = 0; k < K; ++k) {
-      const cnode& c = gn[k * L + m[k]];
-      const std::uint32_t key = keys[c.slot];
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-      // CF = key > key_m1 (unsigned), then m = 2m + CF; compilers emit setb/movzx/lea.
-      asm("cmpl %[key], %[km1]\n\tadcq %[m], %[m]"
-          : [m] "+r"(m[k])
-          : [key] "r"(key), [km1] "m"(c.key_m1)
-          : "cc");
-#else
-      m[k] = m[k] + m[k] + std::size_t(key > c.key_m1);
-#endif
+      descend(gn + k * L, keys, m[k]);
     }
   }
 }
@@ -324,14 +314,20 @@ inline void tree_ensemble::margin_float(const float* row, float* m) const noexce
 // One level for one tree and one row: m = 2m + (key > key_m1), as cmp + adc on x86-64.
 RILL_ALWAYS_INLINE void tree_ensemble::descend(const cnode* tree, const std::uint32_t* keys,
                                                std::size_t& m) noexcept {
-  const cnode& c = tree[m];
-  const std::uint32_t key = keys[c.slot];
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  asm("cmpl %[key], %[km1]\n\tadcq %[m], %[m]"
-      : [m] "+r"(m)
-      : [key] "r"(key), [km1] "m"(c.key_m1)
+  // The node as one 8-byte load (slot low, key_m1 high): two loads a step instead of
+  // three, which is what bounds the batch walk. CF = key > key_m1 (unsigned), then
+  // m = 2m + CF; compilers would emit setb/movzx/lea.
+  std::uint64_t c;
+  std::memcpy(&c, tree + m, sizeof c);
+  const std::uint32_t key = keys[static_cast<std::uint32_t>(c)];
+  asm("shrq $32, %[c]\n\tcmpl %[key], %k[c]\n\tadcq %[m], %[m]"
+      : [m] "+r"(m), [c] "+r"(c)
+      : [key] "r"(key)
       : "cc");
 #else
+  const cnode& c = tree[m];
+  const std::uint32_t key = keys[c.slot];
   m = m + m + std::size_t(key > c.key_m1);
 #endif
 }
@@ -453,11 +449,18 @@ RILL_TREE_SCALAR_KERNEL void tree_ensemble::complete_batch(const float* rows, st
   constexpr std::size_t tree_bytes = L * (sizeof(cnode) + sizeof(float));
   constexpr std::size_t block_budget = 256 * 1024;
   constexpr std::size_t block_trees = std::max<std::size_t>(1, block_budget / tree_bytes);
+  const std::size_t T = tree_root_.size();
+  if (T <= block_trees) {
+    // The whole forest stays in L2: the one-row kernel (8 trees in lock-step) walks
+    // each row faster than 8 rows in lock-step through one tree (1.5x measured on
+    // 100 trees of depth 6), and gives the same bits.
+    for (std::size_t r = 0; r < n; ++r) complete_margin<Depth>(rows + r * stride, out + r * num_groups_);
+    return;
+  }
   constexpr std::size_t key_budget = 8192;  // keys per chunk: 32 KiB of stack
   alignas(64) std::uint32_t keys[key_budget];
   const std::size_t F2 = 2 * num_features_, block_keys = F2 * R;  // keys per 8 rows
   const std::size_t chunk_rows = std::min<std::size_t>(64, key_budget / block_keys * R);
-  const std::size_t T = tree_root_.size();
   const std::size_t G = num_groups_;
   for (std::size_t r0 = 0; r0 < n; r0 += chunk_rows) {
     const std::size_t r1 = std::min(n, r0 + chunk_rows);
