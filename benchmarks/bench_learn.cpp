@@ -47,30 +47,75 @@ void BM_two_dots(benchmark::State& state) {
   benchmark::DoNotOptimize(sink);
 }
 
-// predict (dot + sigmoid) then one SGD step on the logistic loss (dot + exp + axpy).
-template <std::size_t D>
-void BM_predict_learn(benchmark::State& state) {
+// predict then one SGD step on `Loss`, each sample a different row.
+template <class Loss, rill::link_function Link, std::size_t D, class Label>
+void predict_then_learn(benchmark::State& state, double rate, Label label) {
   const auto xs = make_rows<D>();
-  rill::linear_model<D> model;
-  auto learner = rill::linear_learner<rill::logistic_loss>::learner<decltype(model)>(
-      rill::sgd<rill::logistic_loss>(0.01));
+  rill::linear_model<D, float, Link> model;
+  auto learner =
+      typename rill::linear_learner<Loss>::template learner<decltype(model)>(rill::sgd<Loss>(rate));
   std::size_t r = 0;
   float sink = 0;
   for (auto _ : state) {
     const auto& x = xs[r];
     sink += model.predict(x);
-    learner.update(model, x, x[0] > 0 ? 1.0f : 0.0f);
+    learner.update(model, x, label(x));
     r = (r + 1) & (rows - 1);
   }
   benchmark::DoNotOptimize(sink);
 }
 
+// Logistic: predict (dot + sigmoid), learn (dot + exp + division + axpy).
+template <std::size_t D>
+void BM_predict_learn(benchmark::State& state) {
+  predict_then_learn<rill::logistic_loss, rill::link_function::logistic, D>(
+      state, 0.01, [](const auto& x) { return x[0] > 0 ? 1.0f : 0.0f; });
+}
+
+// Squared loss, identity link: no exp and no division on the chain from one sample's
+// weights to the next, so what is left is the learner's own machinery (schedule,
+// optimiser dispatch, the axpy) beside the dots.
+template <std::size_t D>
+void BM_predict_learn_squared(benchmark::State& state) {
+  predict_then_learn<rill::squared_loss, rill::link_function::identity, D>(
+      state, 0.001, [](const auto& x) { return x[0] - 0.5f * x[1]; });
+}
+
+// The dependency the loop cannot avoid, written by hand: this sample's weights come
+// from the last sample's update, so a step is dot → gradient → axpy → the next dot,
+// one after another. Squared loss, constant rate, the same bare dot kernel.
+template <std::size_t D>
+void BM_bare_sgd_chain(benchmark::State& state) {
+  const auto xs = make_rows<D>();
+  alignas(64) rill::feature_row<float, D> w{};
+  float b = 0, sink = 0;
+  using arch = rill::detail::simd::default_arch;
+  std::size_t r = 0;
+  for (auto _ : state) {
+    const auto& x = xs[r];
+    const float m = rill::detail::kernels::dot<arch, float, D>(w.data(), x.data()) + b;
+    sink += m;
+    const float g = 0.001f * (m - (x[0] - 0.5f * x[1]));
+    for (std::size_t i = 0; i < D; ++i) w[i] -= g * x[i];
+    b -= g;
+    r = (r + 1) & (rows - 1);
+  }
+  benchmark::DoNotOptimize(sink);
+  benchmark::DoNotOptimize(w);
+}
+
 BENCHMARK(BM_two_dots<8>);
 BENCHMARK(BM_predict_learn<8>);
+BENCHMARK(BM_predict_learn_squared<8>);
+BENCHMARK(BM_bare_sgd_chain<8>);
 BENCHMARK(BM_two_dots<32>);
 BENCHMARK(BM_predict_learn<32>);
+BENCHMARK(BM_predict_learn_squared<32>);
+BENCHMARK(BM_bare_sgd_chain<32>);
 BENCHMARK(BM_two_dots<128>);
 BENCHMARK(BM_predict_learn<128>);
+BENCHMARK(BM_predict_learn_squared<128>);
+BENCHMARK(BM_bare_sgd_chain<128>);
 
 // Elec2 in memory (8 features, label last).
 struct elec2_data {
