@@ -450,6 +450,28 @@ TEST_CASE("the SIMD screen finds a non-finite value in any lane, and narrowing o
   }
 }
 
+TEST_CASE("a float row's standard deviation from a double window, across float's range",
+          "[window]") {
+  using rill::stat;
+  // Two rows {0, s} have sample std s/sqrt(2): variances from beyond FLT_MAX down to
+  // below FLT_MIN, so both the float-root and the double-root path are taken.
+  for (double s : {1e-30, 1e-21, 1e-3, 1.0, 3e7, 1e21, 1e30}) {
+    INFO("spread " << s);
+    rill::rolling<9, 4, stat::stddev, float, double> w;
+    rill::feature_row<float, 9> a{}, b{};
+    for (std::size_t i = 0; i < 9; ++i) b[i] = float(s * double(i + 1));
+    w.push(a);
+    w.push(b);
+    const auto row = w.row();
+    for (std::size_t i = 0; i < 9; ++i) {
+      const double exact = w.stddev(i);
+      REQUIRE(std::isfinite(exact));
+      CHECK(std::isfinite(row[i]));
+      CHECK(double(row[i]) == Approx(exact).epsilon(3e-7));
+    }
+  }
+}
+
 // ---------------------------------------------------------------- ewm, lag
 
 TEST_CASE("ewm with a half-life equals explicitly weighted statistics", "[window][ewm]") {

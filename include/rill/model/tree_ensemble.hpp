@@ -31,6 +31,7 @@
 
 #include "rill/config.hpp"
 #include "rill/core/event.hpp"
+#include "rill/detail/exp.hpp"
 
 RILL_NAMESPACE_BEGIN
 
@@ -192,9 +193,10 @@ class tree_ensemble {
       case tree_output::identity:
         break;
       case tree_output::logistic:
-        // Exactly XGBoost's float32 formula with the C library's expf.
+        // Exactly XGBoost's float32 formula with the C library's expf (without its
+        // error path at the range limits: the same values, detail/exp.hpp).
         for (std::size_t g = 0; g < num_groups_; ++g)
-          m[g] = 1.0f / (1.0f + std::exp(-(m[g] * sigmoid_scale_)));
+          m[g] = detail::logistic(m[g] * sigmoid_scale_);
         break;
       case tree_output::exponential:
         for (std::size_t g = 0; g < num_groups_; ++g) m[g] = std::exp(m[g]);
@@ -342,7 +344,7 @@ class tree_ensemble {
         break;
       case tree_output::logistic:
         for (std::size_t g = 0; g < num_groups_; ++g)
-          out[g] = float(1.0 / (1.0 + std::exp(-double(sigmoid_scale_) * m[g])));
+          out[g] = float(detail::logistic(double(sigmoid_scale_) * m[g]));
         break;
       case tree_output::exponential:
         for (std::size_t g = 0; g < num_groups_; ++g) out[g] = float(std::exp(m[g]));

@@ -113,7 +113,8 @@ class ewm {
   template <class Emit>
   void operator()(const input_type &in, Emit &&emit) noexcept {
     if (!push(in.x, in.time_ns)) return;
-    emit(output_type{in.id, in.time_ns, row()});
+    output_type out{in.id, in.time_ns, row()};
+    emit(out);
   }
 
   Acc mean(std::size_t i) const noexcept { return mean_[i]; }

@@ -7,8 +7,8 @@
 #pragma once
 
 #include <array>
-#include <cmath>
 #include <cstddef>
+#include <limits>
 #include <type_traits>
 
 #include "rill/config.hpp"
@@ -39,11 +39,16 @@ struct alignas(64) lane_row {
 
 /// Writes a window's output row one statistic at a time: each call takes a
 /// function from a lane offset b to the register of lanes [b, b + W) and stores its
-/// first D lanes as the next D columns. Whole registers go straight into the row
-/// (converted to T when T is narrower); only a last, partial register passes
-/// through a small buffer. Used by every window's row(); one definition so that
-/// all of them get the fast store.
-template <class T, std::size_t D, class Batch>
+/// first D lanes as the next D columns. When T is Acc, whole registers go straight
+/// into the row; otherwise each register is converted through a small buffer. Used
+/// by every window's row(): one definition, so all of them get the fast store.
+///
+/// `Narrow`: W lanes of T in one register, for roots taken in T (see sqrt_of).
+/// xsimd picks it from the instruction sets this translation unit enables, so it is
+/// a template parameter: two TUs built with different flags get different types,
+/// never two bodies for one name.
+template <class T, std::size_t D, class Batch,
+          class Narrow = xsimd::make_sized_batch_t<T, Batch::size>>
 class column_writer {
   using Acc = typename Batch::value_type;
   static constexpr std::size_t W = Batch::size;
@@ -55,46 +60,56 @@ class column_writer {
   template <class Compute>
   RILL_ALWAYS_INLINE void operator()(Compute &&compute) noexcept {
     T *dst = out_ + col_;
-    for (std::size_t b = 0; b < D; b += W) {
-      const Batch v = compute(b);
-      if constexpr (std::is_same_v<T, Acc>) {
-        if (b + W <= D) {
-          v.store_unaligned(dst + b);
-          continue;
-        }
-      }
-      alignas(64) std::array<Acc, W> tmp;
-      v.store_aligned(tmp.data());
-      const std::size_t n = b + W <= D ? W : D - b;
-      for (std::size_t i = 0; i < n; ++i) dst[b + i] = static_cast<T>(tmp[i]);
-    }
+    for (std::size_t b = 0; b < D; b += W) store(dst + b, compute(b), b + W <= D ? W : D - b);
     col_ += D;
   }
 
   /// The square roots of `compute`'s lanes (a standard deviation from a variance).
-  /// When T is narrower than Acc the root is taken after the conversion, in T: the
-  /// result is the correctly rounded root of the rounded variance (at most one unit
-  /// in the last place of T from rounding the Acc root), at a fraction of the cost
-  /// (a double-precision root takes several times as long as a float one).
+  /// When T is narrower than Acc, a register whose values lie in T's normal range
+  /// (or are 0) has its root taken after the conversion, in T: the correctly
+  /// rounded root of the rounded variance, at most one unit in the last place of T
+  /// from rounding the Acc root, at a fraction of the cost (a double-precision root
+  /// takes several times as long as a float one). Other registers take the Acc root.
   template <class Compute>
   RILL_ALWAYS_INLINE void sqrt_of(Compute &&compute) noexcept {
-    if constexpr (std::is_same_v<T, Acc> || !std::is_floating_point_v<T>) {
+    if constexpr (!std::is_floating_point_v<T> || sizeof(T) >= sizeof(Acc) ||
+                  std::is_void_v<Narrow>) {
       (*this)([&](std::size_t b) { return xsimd::sqrt(compute(b)); });
     } else {
+      using lim = std::numeric_limits<T>;
+      const Batch lo(static_cast<Acc>(lim::min())), hi(static_cast<Acc>(lim::max()));
+      const Batch zero(Acc(0));
       T *dst = out_ + col_;
-      (*this)(compute);
-      // Registers of W lanes of T, so each load reads back exactly one converted
-      // store (a wider load spanning two stores would miss store forwarding).
-      using narrow = xsimd::make_sized_batch_t<T, W>;
-      std::size_t i = 0;
-      if constexpr (!std::is_void_v<narrow>)
-        for (; i + W <= D; i += W)
-          xsimd::sqrt(narrow::load_unaligned(dst + i)).store_unaligned(dst + i);
-      for (; i < D; ++i) dst[i] = std::sqrt(dst[i]);
+      for (std::size_t b = 0; b < D; b += W) {
+        const Batch v = compute(b);
+        const bool whole = b + W <= D;
+        if (whole && xsimd::all(((v >= lo) | (v == zero)) & (v <= hi))) {
+          store(dst + b, v, W);
+          // Reads back exactly the one converted store (a wider load spanning two
+          // stores would miss store forwarding).
+          xsimd::sqrt(Narrow::load_unaligned(dst + b)).store_unaligned(dst + b);
+        } else {
+          store(dst + b, xsimd::sqrt(v), whole ? W : D - b);
+        }
+      }
+      col_ += D;
     }
   }
 
  private:
+  // The first n lanes of v at dst, as T.
+  static RILL_ALWAYS_INLINE void store(T *dst, const Batch &v, std::size_t n) noexcept {
+    if constexpr (std::is_same_v<T, Acc>) {
+      if (n == W) {
+        v.store_unaligned(dst);
+        return;
+      }
+    }
+    alignas(64) std::array<Acc, W> tmp;
+    v.store_aligned(tmp.data());
+    for (std::size_t i = 0; i < n; ++i) dst[i] = static_cast<T>(tmp[i]);
+  }
+
   T *out_;
   std::size_t col_;
 };

@@ -166,7 +166,7 @@ class rolling {
   constexpr explicit rolling(unsigned ddof = 1, nan_policy policy = nan_policy::propagate,
                              Acc replacement = Acc(0)) noexcept
       : ddof_(ddof), policy_(policy), replacement_(replacement),
-        inv_dof_full_(N > ddof ? Acc(1) / static_cast<Acc>(N - ddof) : Acc(0)) {}
+        inv_dof_full_(detail::shifted_moments<batch, Acc>::inverse(N > ddof ? N - ddof : 0)) {}
 
   /// Takes one row into the window; false if the NaN policy skipped it. O(D).
   bool push(const feature_row<T, D> &x) noexcept {
@@ -186,7 +186,8 @@ class rolling {
   template <class Emit>
   void operator()(const input_type &in, Emit &&emit) noexcept {
     if (!push(in.x)) return;
-    emit(output_type{in.id, in.time_ns, row()});
+    output_type out{in.id, in.time_ns, row()};
+    emit(out);
   }
 
   /// Rows in the window, min(pushes, N).
@@ -298,7 +299,7 @@ class rolling {
     if constexpr (moments) {
       using moments_of = detail::shifted_moments<batch, Acc>;
       const moments_of m = n == N ? moments_of(ms_.s1.data(), ms_.s2.data(), ms_.centre.data(),
-                                               N, Acc(1) / Acc(N), inv_dof_full_)
+                                               N, moments_of::inverse(N), inv_dof_full_)
                                   : moments_of(ms_.s1.data(), ms_.s2.data(),
                                                ms_.centre.data(), n, ddof_);
       m.template emit<Stats>(emit_block);

@@ -235,7 +235,8 @@ class time_window {
   template <class Emit>
   void operator()(const input_type &in, Emit &&emit) noexcept {
     if (!push(in.x, in.time_ns)) return;
-    emit(output_type{in.id, in.time_ns, row()});
+    output_type out{in.id, in.time_ns, row()};
+    emit(out);
   }
 
   /// Events in the window now.
