@@ -118,6 +118,15 @@ struct fixture {
     batch_iface = iface(batch.data(), batch_rows);
   }
 
+  // The batch of rows through XGBoost; the first output, to keep the call alive.
+  float xgb_batch() const {
+    bst_ulong const* shape;
+    bst_ulong dim;
+    const float* res;
+    XGBoosterPredictFromDense(booster, batch_iface.c_str(), config, proxy, &shape, &dim, &res);
+    return res[0];
+  }
+
   float xgb_one(std::size_t i) const {
     bst_ulong const* shape;
     bst_ulong dim;
@@ -172,12 +181,7 @@ void batch(benchmark::State& state) {
       fx.rill_model.predict_batch(fx.batch.data(), batch_rows, F, out.data());
       benchmark::DoNotOptimize(out.data());
     } else {
-      bst_ulong const* shape;
-      bst_ulong dim;
-      const float* res;
-      XGBoosterPredictFromDense(fx.booster, fx.batch_iface.c_str(), fx.config, fx.proxy, &shape,
-                                &dim, &res);
-      benchmark::DoNotOptimize(res);
+      benchmark::DoNotOptimize(fx.xgb_batch());
     }
   }
   state.SetItemsProcessed(std::int64_t(state.iterations() * batch_rows));
@@ -247,9 +251,6 @@ interleaved compare_interleaved(fixture& fx, int rounds, std::size_t rows_per_ro
     }
     next += rows_per_round;
     one.push_back(double(hx->quantile(0.5)) / double(std::max<std::uint64_t>(1, hr->quantile(0.5))));
-    bst_ulong const* shape;
-    bst_ulong dim;
-    const float* res;
     std::uint64_t spent[2] = {0, 0};
     for (int who = 0; who < 2; ++who) {
       for (int timed = 0; timed < 2; ++timed) {
@@ -258,9 +259,7 @@ interleaved compare_interleaved(fixture& fx, int rounds, std::size_t rows_per_ro
           fx.rill_model.predict_batch(fx.batch.data(), batch_rows, F, out.data());
           sink += out[0];
         } else {
-          XGBoosterPredictFromDense(fx.booster, fx.batch_iface.c_str(), fx.config, fx.proxy,
-                                    &shape, &dim, &res);
-          sink += res[0];
+          sink += fx.xgb_batch();
         }
         spent[who] = rill::bench::ticks() - t0;
       }
@@ -303,9 +302,10 @@ int main(int argc, char** argv) {
       std::printf("  %s batch 4096: xgboost %.0f us, rill %.0f us, speed-up %.1fx\n", shape,
                   xb->second, rb->second, xb->second / rb->second);
     std::printf("  %s bit-identical outputs: %zu / %zu rows\n", shape, same, distinct_rows);
-    const interleaved iv = compare_interleaved(fx, 15, 200);
-    std::printf("  %s interleaved, 15 rounds: one row %.1fx (%.1f-%.1f), batch %.1fx (%.1f-%.1f)\n",
-                shape, iv.one_row_median, iv.one_row_lo, iv.one_row_hi, iv.batch_median,
+    constexpr int rounds = 15;
+    const interleaved iv = compare_interleaved(fx, rounds, 200);
+    std::printf("  %s interleaved, %d rounds: one row %.1fx (%.1f-%.1f), batch %.1fx (%.1f-%.1f)\n",
+                shape, rounds, iv.one_row_median, iv.one_row_lo, iv.one_row_hi, iv.batch_median,
                 iv.batch_lo, iv.batch_hi);
   }
   benchmark::Shutdown();

@@ -55,7 +55,7 @@ class shifted_moments {
  public:
   shifted_moments(const Acc *s1, const Acc *s2, const Acc *centre, std::size_t n,
                   std::size_t ddof) noexcept
-      : shifted_moments(s1, s2, centre, n, inverse(n), n > ddof ? inverse(n - ddof) : Acc(0)) {}
+      : shifted_moments(s1, s2, centre, n, inverse(n), inverse(n > ddof ? n - ddof : 0)) {}
   /// With 1/n and 1/(n − ddof) given (a full count window knows them in advance: two
   /// divisions fewer per row).
   shifted_moments(const Acc *s1, const Acc *s2, const Acc *centre, std::size_t n, Acc inv_n,
@@ -298,10 +298,11 @@ class rolling {
     detail::column_writer<T, D, batch> emit_block(out.data(), col);
     if constexpr (moments) {
       using moments_of = detail::shifted_moments<batch, Acc>;
-      const moments_of m = n == N ? moments_of(ms_.s1.data(), ms_.s2.data(), ms_.centre.data(),
-                                               N, moments_of::inverse(N), inv_dof_full_)
-                                  : moments_of(ms_.s1.data(), ms_.s2.data(),
-                                               ms_.centre.data(), n, ddof_);
+      // A full window's divisors are known: no division per row.
+      const bool full = n == N;
+      const moments_of m(ms_.s1.data(), ms_.s2.data(), ms_.centre.data(), n,
+                         full ? moments_of::inverse(N) : moments_of::inverse(n),
+                         full ? inv_dof_full_ : moments_of::inverse(n > ddof_ ? n - ddof_ : 0));
       m.template emit<Stats>(emit_block);
       if constexpr (has(Stats, stat::min))
         emit_block([&](std::size_t b) { return minmax(mins_, b); });
