@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "rill/config.hpp"
+#include "rill/detail/pow_half.hpp"
 #include "rill/drift/detector.hpp"
 
 RILL_NAMESPACE_BEGIN
@@ -39,8 +40,8 @@ class eddm : public input_screen {
       distances_.update(n_ - last_error_);
       if (n_ > warm_start_) {
         const double pi = distances_.m.mean;
-        // River takes the square root as `** 0.5`, i.e. pow(); kept for bit-equality.
-        const double si = std::pow(distances_.get(), 0.5);
+        // River takes the square root as `** 0.5`, i.e. pow(): same bits, sqrt's cost.
+        const double si = detail::pow_half(distances_.get());
         const double p2s = pi + 2.0 * si;
         if (p2s > p2s_max_) {
           p2s_max_ = p2s;
