@@ -95,7 +95,7 @@ void BM_baseline_running_mean(benchmark::State& state) {
   std::size_t i = 0;
   for (auto _ : state) {
     n += 1.0;
-    m += (1.0 / n) * (xs[i] - m);
+    m += rill::detail::rounded((1.0 / n) * (xs[i] - m));  // as river_mean: unfused
     benchmark::DoNotOptimize(m);
     i = (i + 1) & (stream_len - 1);
   }

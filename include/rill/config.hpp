@@ -22,7 +22,12 @@
 
 #define RILL_PP_CAT_(a, b) a##b
 #define RILL_PP_CAT(a, b) RILL_PP_CAT_(a, b)
+// Overridable, so a translation unit built with other floating-point flags (the
+// fused-arithmetic test does this) can hold a second copy of rill without sharing
+// a symbol with the first.
+#ifndef RILL_ABI_NAMESPACE
 #define RILL_ABI_NAMESPACE RILL_PP_CAT(v, RILL_VERSION_MAJOR)
+#endif
 
 #define RILL_NAMESPACE_BEGIN \
   namespace rill {           \

@@ -147,7 +147,7 @@ class adwin : public input_screen {
       const double mu1 = t[0] / n1;
       const double mu2 = t[1] / n1;
       const double merged_total = t[0] + t[1];
-      const double merged_var = v[0] + v[1] + n1 * 0.5 * (mu1 - mu2) * (mu1 - mu2);
+      const double merged_var = v[0] + v[1] + detail::rounded(n1 * 0.5 * (mu1 - mu2) * (mu1 - mu2));
       tot(row + 1)[count_[row + 1]] = merged_total;
       var(row + 1)[count_[row + 1]] = merged_var;
       ++count_[row + 1];
@@ -210,7 +210,7 @@ class adwin : public input_screen {
             const double delta_mean = u0 / n0 - u1 / n1;
             const double m_recip = 1.0 / (n0 - min_len + 1.0) + 1.0 / (n1 - min_len + 1.0);
             const double epsilon = std::sqrt(2.0 * m_recip * var_in_window * delta_prime) +
-                                   2.0 / 3.0 * delta_prime * m_recip;
+                                   detail::rounded(2.0 / 3.0 * delta_prime * m_recip);
             if (std::fabs(delta_mean) > epsilon) {
               change = true;
               if (width_ > 0.0) {

@@ -44,8 +44,8 @@ class ddm : public input_screen {
         s_min_ = s;
         ps_min_ = p_min_ + s_min_;
       }
-      warning_ = p + s > p_min_ + p_.warning_threshold * s_min_;
-      if (p + s > p_min_ + p_.drift_threshold * s_min_) {
+      warning_ = p + s > p_min_ + detail::rounded(p_.warning_threshold * s_min_);
+      if (p + s > p_min_ + detail::rounded(p_.drift_threshold * s_min_)) {
         drift_ = true;
         warning_ = false;
       }

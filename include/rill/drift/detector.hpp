@@ -11,6 +11,7 @@
 #include <string>
 
 #include "rill/config.hpp"
+#include "rill/detail/rounded.hpp"
 
 RILL_NAMESPACE_BEGIN
 
@@ -66,13 +67,13 @@ class input_screen {
 namespace detail {
 
 /// River's `stats.Mean` with unit weights: n += 1; mean += (1/n)·(x - mean).
-/// The same operations in the same order, so results are bit-identical.
+/// The same operations, order and roundings, so results are bit-identical.
 struct river_mean {
   double n = 0.0;
   double mean = 0.0;
   void update(double x) noexcept {
     n += 1.0;
-    mean += (1.0 / n) * (x - mean);
+    mean += rounded((1.0 / n) * (x - mean));
   }
 };
 
@@ -83,7 +84,7 @@ struct river_var {
   void update(double x) noexcept {
     const double old = m.mean;
     m.update(x);
-    s += (x - old) * (x - m.mean);
+    s += rounded((x - old) * (x - m.mean));
   }
   double get() const noexcept { return m.n > 1.0 ? s / (m.n - 1.0) : 0.0; }
 };
@@ -93,7 +94,9 @@ struct river_var {
 struct river_ewmean {
   double fading = 0.5;
   double mean = 0.0;
-  void update(double x) noexcept { mean = mean == 0.0 ? x : fading * x + (1.0 - fading) * mean; }
+  void update(double x) noexcept {
+    mean = mean == 0.0 ? x : rounded(fading * x) + rounded((1.0 - fading) * mean);
+  }
 };
 
 /// Throws std::invalid_argument "rill::<who>: <what>" for a bad parameter.

@@ -123,7 +123,7 @@ class hddm_w : public input_screen {
   void add(sample_info& s, double x) const noexcept {
     s.ewma.update(x);
     s.is_init = true;
-    s.ibc = lambda_sq_ + c_lambda_sq_ * s.ibc;
+    s.ibc = lambda_sq_ + detail::rounded(c_lambda_sq_ * s.ibc);
   }
   static double mcdiarmid(double ibc, double log_term) noexcept {
     return std::sqrt(ibc * log_term / 2.0);

@@ -42,8 +42,8 @@ class page_hinkley : public input_screen {
     if (drift_) reset();
     mean_.update(x);
     const double dev = x - mean_.mean;
-    sum_up_ = p_.alpha * sum_up_ + dev - p_.delta;
-    sum_down_ = p_.alpha * sum_down_ + dev + p_.delta;
+    sum_up_ = detail::rounded(p_.alpha * sum_up_) + dev - p_.delta;
+    sum_down_ = detail::rounded(p_.alpha * sum_down_) + dev + p_.delta;
     min_up_ = std::min(min_up_, sum_up_);
     max_down_ = std::max(max_down_, sum_down_);
     if (mean_.n >= min_instances_) {
