@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "bench_util.hpp"
+#include "rill/detail/rounded.hpp"
 #include "rill/drift/adwin.hpp"
 #include "rill/drift/ddm.hpp"
 #include "rill/drift/eddm.hpp"

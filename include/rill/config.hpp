@@ -23,8 +23,9 @@
 #define RILL_PP_CAT_(a, b) a##b
 #define RILL_PP_CAT(a, b) RILL_PP_CAT_(a, b)
 // Overridable, so a translation unit built with other floating-point flags (the
-// fused-arithmetic test does this) can hold a second copy of rill without sharing
-// a symbol with the first.
+// fused-arithmetic test does this) can hold a second copy of rill's headers without
+// sharing a rill symbol with the first (std:: instantiations are still shared).
+// Header-only use only: librill.a is built in the default namespace.
 #ifndef RILL_ABI_NAMESPACE
 #define RILL_ABI_NAMESPACE RILL_PP_CAT(v, RILL_VERSION_MAJOR)
 #endif

@@ -1,7 +1,6 @@
 // Drift detectors: River's documented and unit-tested indices, the CPython
 // sampler and scipy p-value behind KSWIN, parameter validation, reset
 // semantics and the `detect` pass-through stage.
-#include <algorithm>
 #include <bit>
 #include <cmath>
 #include <cstdint>
@@ -24,7 +23,6 @@
 #include "rill/drift/kswin.hpp"
 #include "rill/drift/page_hinkley.hpp"
 #include "rill/drift/registry.hpp"
-#include "drift_trace.hpp"
 
 namespace {
 
@@ -202,38 +200,6 @@ TEST_CASE("drift: KS exact p-value matches the alternating binomial sum", "[drif
   const std::vector<double> c = {0, 0, 0, 0}, d = {5, 6, 7, 8};
   CHECK(rill::detail::ks_count_distance(c, d) == 4);
 }
-
-#ifdef RILL_TEST_FUSED_SIDE
-std::vector<std::uint64_t> drift_trace_fused(const std::vector<double>& errors,
-                                             const std::vector<double>& values);
-
-TEST_CASE("drift: the same bits when the compiler fuses multiply-adds", "[drift][fma]") {
-  // Built for a target with FMA, g++ fuses a*b + c unless the product is kept
-  // rounded (detail/rounded.hpp); River rounds it, so a fused build would move
-  // statistics by an ulp and, on a tie, an index by one.
-  if (!__builtin_cpu_supports("fma")) {
-    WARN("this CPU has no FMA: the fused copy cannot run");
-    return;
-  }
-  rill::detail::python_random rng(5);
-  std::vector<double> errors(60000), values(60000);
-  for (std::size_t i = 0; i < errors.size(); ++i) {
-    const bool late = (i / 7000) % 2 == 1;
-    errors[i] = rng.random() < (late ? 0.35 : 0.15) ? 1.0 : 0.0;
-    values[i] = rng.random() * 0.7 + (late ? 0.3 : 0.0);
-  }
-  const auto plain = drift_trace(errors, values), fused = drift_trace_fused(errors, values);
-  REQUIRE(plain.size() == fused.size());
-  std::size_t differ = 0, first = plain.size();
-  for (std::size_t i = 0; i < plain.size(); ++i)
-    if (plain[i] != fused[i]) {
-      ++differ;
-      first = std::min(first, i);
-    }
-  INFO(differ << " of " << plain.size() << " trace words differ, the first at " << first);
-  CHECK(differ == 0);
-}
-#endif
 
 TEST_CASE("drift: EDDM's root is pow(x, 0.5) bit for bit, also next to a midpoint",
           "[drift][eddm]") {

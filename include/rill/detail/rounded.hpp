@@ -1,12 +1,13 @@
 // A product rounded where the peer rounds it. Internal.
 //
 // Built for a target with FMA (-march=native, x86-64-v3), g++ in its default GNU
-// mode fuses `a * b + c` into one fused multiply-add even across statements, and
-// clang does so within one expression: the product is no longer rounded on its
-// own. Code that reproduces River operation for operation must round it, or a
+// mode fuses `a * b + c` into one fused multiply-add from -O2 on, across statements
+// of a basic block, and clang does so within one expression: the product is no
+// longer rounded on its own. Code that reproduces River operation for operation must round it, or a
 // statistic moves by an ulp and, on an exact tie, an index by one. The empty asm
 // in `rounded(a * b) + c` only tells the compiler the product must exist as a
-// double; it emits no instruction.
+// double; it emits no instruction. Scalar code only: compilers do not vectorise a
+// loop that holds an asm statement.
 #pragma once
 
 #include "rill/config.hpp"
@@ -23,6 +24,7 @@ RILL_ALWAYS_INLINE double rounded(double v) noexcept {
 #elif defined(__GNUC__) || defined(__clang__)
   asm("" : "+m"(v));  // elsewhere through memory: a store and a load, but rounded
 #endif
+  // Other compilers: no barrier (MSVC does not contract by default).
   return v;
 }
 

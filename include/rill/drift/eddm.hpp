@@ -42,7 +42,7 @@ class eddm : public input_screen {
         const double pi = distances_.m.mean;
         // River takes the square root as `** 0.5`, i.e. pow(): same bits, sqrt's cost.
         const double si = detail::pow_half(distances_.get());
-        const double p2s = pi + 2.0 * si;
+        const double p2s = pi + 2.0 * si;  // 2·si is exact: fused or not, the same sum
         if (p2s > p2s_max_) {
           p2s_max_ = p2s;
         } else if (n_errors_ > warm_start_) {

@@ -34,7 +34,7 @@ class hddm_w : public input_screen {
   explicit hddm_w(const hddm_w_params& p = {})
       : p_(check(p)),
         lambda_sq_(p_.lambda_val * p_.lambda_val),
-        c_lambda_sq_(std::pow(1.0 - p_.lambda_val, 2.0)),
+        c_lambda_sq_(std::pow(1.0 - p_.lambda_val, two_)),
         log_drift_(std::log(1.0 / p_.drift_confidence)),
         log_warning_(std::log(1.0 / p_.warning_confidence)) {
     reset();
@@ -135,6 +135,10 @@ class hddm_w : public input_screen {
     const double diff = b.ewma.mean - a.ewma.mean;
     return diff > 0.0 && diff > mcdiarmid(a.ibc + b.ibc, log_term);
   }
+
+  // River's `(1 - lambd) ** 2` is libm's pow, which is not always x·x; g++ folds
+  // pow(x, 2.0) into x·x at -O1 and up unless it cannot see the exponent.
+  static inline const volatile double two_ = 2.0;
 
   hddm_w_params p_;
   double lambda_sq_, c_lambda_sq_, log_drift_, log_warning_;

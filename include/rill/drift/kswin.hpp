@@ -154,7 +154,7 @@ inline double ks_exact_equal_n(int n, int h) noexcept {
     double p1 = 1.0;
     for (int j = 0; j < h; ++j)
       p1 = static_cast<double>(n - k * h - j) * p1 / static_cast<double>(n + k * h + j + 1);
-    p = p1 * (1.0 - p);
+    p = detail::rounded(p1 * (1.0 - p));  // scipy rounds each step; unrolled, g++ would fuse
   }
   return std::clamp(2.0 * p, 0.0, 1.0);
 }

@@ -1,7 +1,8 @@
 // Every drift detector's numbers after each update of a stream, as raw bits: the
-// trace that drift_test.cpp compares between this build and a copy of rill built
-// with fused multiply-adds (drift_fused_side.cpp). Internal linkage on purpose:
-// each translation unit keeps its own copy, compiled with its own flags.
+// trace main.cpp compares between a copy of the detectors built without fused
+// multiply-adds (plain_side.cpp) and one built with them (fused_side.cpp).
+// Internal linkage on purpose: each translation unit keeps its own copy, compiled
+// with its own flags, and each side's rill lives in its own ABI namespace.
 #pragma once
 
 #include <bit>
@@ -44,6 +45,11 @@ inline std::vector<std::uint64_t> drift_trace(const std::vector<double>& errors,
   k.seed = 42;
   run(rill::kswin(k), values);
   return out;
+}
+
+/// a·b + c as this translation unit's flags compile it: fused or not.
+[[gnu::noinline]] inline double probe_multiply_add(double a, double b, double c) {
+  return a * b + c;
 }
 
 }  // namespace

@@ -1,0 +1,13 @@
+// The drift detectors built without fused multiply-adds (-O2 -ffp-contract=off),
+// whatever -march the build uses, in their own ABI namespace: River's roundings.
+#include <cstdint>
+#include <vector>
+
+#include "trace.hpp"
+
+std::vector<std::uint64_t> drift_trace_plain(const std::vector<double>& errors,
+                                             const std::vector<double>& values) {
+  return drift_trace(errors, values);
+}
+
+double multiply_add_plain(double a, double b, double c) { return probe_multiply_add(a, b, c); }
