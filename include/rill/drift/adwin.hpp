@@ -2,15 +2,37 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
 #include <vector>
 
 #include "rill/config.hpp"
 #include "rill/drift/detector.hpp"
 
 RILL_NAMESPACE_BEGIN
+
+namespace detail {
+/// True when the cut test River evaluates at a cut point, |u0/n0 - u1/n1| > ε with
+/// ε = sqrt(2·m·v·δ') + 2/3·δ'·m and m = 1/(n0 - L + 1) + 1/(n1 - L + 1), certainly
+/// fails (`two_var_delta` = 2·v·δ' as River computes it). Multiplications only: the
+/// exact test costs four divisions and a root, and on a stationary stream almost every
+/// cut point is far from its bound. The squared comparison drops the 2/3·δ'·m term
+/// and carries margins (1e-12 of the means' magnitude on the left, 2e-12 relative on
+/// the right) far above the rounding of either computation (~1e-15), so a true result
+/// never hides a cut River would make; anything not finite or not clear-cut returns
+/// false and the exact test decides. Why the magnitudes cannot hide a cut when the
+/// products underflow: then |u0/n0 - u1/n1| < 1e-154 while 2/3·δ'·m >= 1/n.
+inline bool adwin_no_cut(double n0, double n1, double u0, double u1, double min_len,
+                         double two_var_delta) noexcept {
+  const double np0 = n0 - min_len + 1.0, np1 = n1 - min_len + 1.0;
+  const double p = std::fabs(u0 * n1 - u1 * n0) + 1e-12 * (std::fabs(u0) * n1 + std::fabs(u1) * n0);
+  const double nn = n0 * n1;
+  const double lhs = p * p * (np0 * np1);
+  const double rhs = two_var_delta * (np0 + np1) * (nn * nn) * (1.0 - 2e-12);
+  return lhs <= rhs && lhs < HUGE_VAL;
+}
+}  // namespace detail
 
 /// ADWIN's parameters, with River's names and defaults.
 struct adwin_params {
@@ -34,18 +56,18 @@ struct adwin_params {
 ///
 /// Memory: fixed at construction. Bucket rows are preallocated for the largest
 /// window any stream can reach: 64 rows, row i holding buckets of 2^i values,
-/// cover windows of up to max_buckets·(2^64 - 1) values; that is 64·(max_buckets+1)
-/// totals and variances (6 KiB at the default). `update` never allocates.
+/// cover windows of up to max_buckets·(2^64 - 1) values; that is 64 rows of
+/// bit_ceil(max_buckets + 1) totals and variances (8 KiB at the default). `update`
+/// never allocates.
 ///
-/// Work per update: inserting is O(max_buckets) amortised (each merge shifts a
-/// row of max_buckets buckets), O(R·max_buckets) worst case (a merge cascade
-/// through R rows in use, R <= log2(width/max_buckets) + 2); constant at the
-/// default max_buckets = 5. Every
-/// `clock`-th update scans B <= R·(max_buckets+1) cut points (about 50 for a
-/// window of 2^10 values); each cut found deletes the oldest bucket and rescans,
-/// so the worst case of one update is O(B²) cut evaluations, reached only on the
-/// update that detects a drift. Amortised cost at the default clock is a few ns
-/// (see benchmarks/bench_drift.cpp for the measured p50/p99/max).
+/// Work per update: inserting is O(1) amortised (a merge moves a row's head index,
+/// not its buckets), O(R) worst case (a merge cascade through the R rows in use,
+/// R <= log2(width/max_buckets) + 2). Every `clock`-th update scans B <=
+/// R·(max_buckets+1) cut points (about 50 for a window of 2^10 values), most of them
+/// settled by a division-free pre-test (detail::adwin_no_cut); each cut found
+/// deletes the oldest bucket and rescans, so the worst case of one update is O(B²)
+/// cut evaluations, reached only on the update that detects a drift. See
+/// benchmarks/bench_drift.cpp for the measured amortised cost, p50/p99 and max.
 ///
 /// Not thread-safe: one thread updates a detector. Copyable (copies allocate).
 class adwin : public input_screen {
@@ -75,9 +97,10 @@ class adwin : public input_screen {
   /// Empties the window. O(rows in use).
   void reset() noexcept {
     count_.fill(0);
+    head_.fill(0);
     rows_ = 1;
     total_ = variance_ = width_ = 0.0;
-    tick_ = 0;
+    until_test_ = p_.clock;
     drift_ = false;
   }
 
@@ -117,14 +140,25 @@ class adwin : public input_screen {
     return p;
   }
 
-  std::size_t stride() const noexcept { return static_cast<std::size_t>(p_.max_buckets) + 1; }
-  double* tot(int row) noexcept { return totals_.data() + row * stride(); }
-  double* var(int row) noexcept { return variances_.data() + row * stride(); }
-  static double size_of(int row) noexcept { return std::ldexp(1.0, row); }
+  // Each row is a ring of a power-of-two number of cells (>= max_buckets + 1), oldest
+  // bucket at head_: dropping the oldest buckets moves an index, not the row (two
+  // memmove calls per merge were a third of an update).
+  std::size_t stride() const noexcept {
+    return std::bit_ceil(static_cast<std::size_t>(p_.max_buckets) + 1);
+  }
+  std::size_t cell(int row, std::uint32_t k) const noexcept {
+    return static_cast<std::size_t>(row) * stride() + ((head_[row] + k) & (stride() - 1));
+  }
+  double& tot(int row, std::uint32_t k) noexcept { return totals_[cell(row, k)]; }
+  double& var(int row, std::uint32_t k) noexcept { return variances_[cell(row, k)]; }
+  // 2^row exactly, without a libm call (row < 64).
+  static double size_of(int row) noexcept {
+    return std::bit_cast<double>(static_cast<std::uint64_t>(1023 + row) << 52);
+  }
 
   void insert(double x) noexcept {
-    tot(0)[count_[0]] = x;
-    var(0)[count_[0]] = 0.0;
+    tot(0, count_[0]) = x;
+    var(0, count_[0]) = 0.0;
     ++count_[0];
     width_ += 1.0;
     if (width_ > 1.0) {
@@ -141,15 +175,15 @@ class adwin : public input_screen {
     const std::uint32_t full = static_cast<std::uint32_t>(p_.max_buckets) + 1;
     for (int row = 0; row < max_rows - 1 && count_[row] == full; ++row) {
       if (row + 1 == rows_) ++rows_;
-      double* t = tot(row);
-      double* v = var(row);
+      const double t0 = tot(row, 0), t1 = tot(row, 1);
       const double n1 = size_of(row);
-      const double mu1 = t[0] / n1;
-      const double mu2 = t[1] / n1;
-      const double merged_total = t[0] + t[1];
-      const double merged_var = v[0] + v[1] + detail::rounded(n1 * 0.5 * (mu1 - mu2) * (mu1 - mu2));
-      tot(row + 1)[count_[row + 1]] = merged_total;
-      var(row + 1)[count_[row + 1]] = merged_var;
+      const double mu1 = t0 / n1;
+      const double mu2 = t1 / n1;
+      const double merged_total = t0 + t1;
+      const double merged_var =
+          var(row, 0) + var(row, 1) + detail::rounded(n1 * 0.5 * (mu1 - mu2) * (mu1 - mu2));
+      tot(row + 1, count_[row + 1]) = merged_total;
+      var(row + 1, count_[row + 1]) = merged_var;
       ++count_[row + 1];
       drop_front(row, 2);
       if (count_[row + 1] <= static_cast<std::uint32_t>(p_.max_buckets)) break;
@@ -157,19 +191,17 @@ class adwin : public input_screen {
   }
 
   void drop_front(int row, std::uint32_t n) noexcept {
-    const std::uint32_t left = count_[row] - n;
-    std::memmove(tot(row), tot(row) + n, left * sizeof(double));
-    std::memmove(var(row), var(row) + n, left * sizeof(double));
-    count_[row] = left;
+    head_[row] = (head_[row] + n) & static_cast<std::uint32_t>(stride() - 1);
+    count_[row] -= n;
   }
 
   // Removes the oldest bucket; returns its size.
   double delete_oldest() noexcept {
     const int row = rows_ - 1;
     const double n = size_of(row);
-    const double u = tot(row)[0];
+    const double u = tot(row, 0);
     const double mu = u / n;
-    const double v = var(row)[0];
+    const double v = var(row, 0);
     width_ -= n;
     total_ -= u;
     const double mu_window = total_ / width_;
@@ -183,10 +215,10 @@ class adwin : public input_screen {
   }
 
   bool detect() noexcept {
-    ++tick_;
-    if (tick_ % static_cast<std::uint64_t>(p_.clock) != 0 ||
-        !(width_ > static_cast<double>(p_.grace_period)))
-      return false;
+    // A countdown, not tick % clock: a 64-bit division on every update.
+    if (--until_test_ != 0) return false;
+    until_test_ = p_.clock;
+    if (!(width_ > static_cast<double>(p_.grace_period))) return false;
     bool change = false;
     const double min_len = static_cast<double>(p_.min_window_length);
     for (bool again = true; again;) {
@@ -195,18 +227,20 @@ class adwin : public input_screen {
       // they are the same doubles River recomputes at every cut.
       const double delta_prime = std::log(2.0 * std::log(width_) / p_.delta);
       const double var_in_window = variance_ / width_;
+      const double two_var_delta = 2.0 * var_in_window * delta_prime;
       double n0 = 0.0, n1 = width_, u0 = 0.0, u1 = total_;
       for (int row = rows_ - 1; row >= 0 && !again; --row) {
         const double size = size_of(row);
-        const double* t = tot(row);
         const std::uint32_t count = count_[row];
         for (std::uint32_t k = 0; k < count; ++k) {
           n0 += size;
           n1 -= size;
-          u0 += t[k];
-          u1 -= t[k];
+          const double bucket = tot(row, k);
+          u0 += bucket;
+          u1 -= bucket;
           if (row == 0 && k == count - 1) break;  // no cut with an empty newest part
           if (n1 >= min_len && n0 >= min_len) {
+            if (detail::adwin_no_cut(n0, n1, u0, u1, min_len, two_var_delta)) continue;
             const double delta_mean = u0 / n0 - u1 / n1;
             const double m_recip = 1.0 / (n0 - min_len + 1.0) + 1.0 / (n1 - min_len + 1.0);
             const double epsilon = std::sqrt(2.0 * m_recip * var_in_window * delta_prime) +
@@ -228,10 +262,10 @@ class adwin : public input_screen {
 
   adwin_params p_;
   std::vector<double> totals_, variances_;  // max_rows × (max_buckets + 1), row-major
-  std::array<std::uint32_t, max_rows> count_{};
+  std::array<std::uint32_t, max_rows> count_{}, head_{};
   int rows_ = 1;
   double total_ = 0.0, variance_ = 0.0, width_ = 0.0;
-  std::uint64_t tick_ = 0;
+  int until_test_ = 1;  // updates until the next cut test
   bool drift_ = false;
 };
 
