@@ -1,12 +1,14 @@
-// The drift detectors built with fused multiply-adds and contraction on (-O2 -mfma
-// -ffp-contract=fast; g++ fuses only from -O2) in their own ABI namespace.
+// The drift detectors built with fused multiply-adds and contraction on (-O2
+// -march=x86-64-v3 -ffp-contract=fast; g++ fuses only from -O2) in their own ABI
+// namespace; the tree kernels of the same build (AVX2 + BMI2 paths).
 #include <cstdint>
 #include <vector>
 
 #include "trace.hpp"
+#include "tree_trace.hpp"
 
-#if !defined(__FMA__)
-#error "fused_side.cpp must be compiled with -mfma"
+#if !defined(__FMA__) || !defined(__AVX2__) || !defined(__BMI2__)
+#error "fused_side.cpp must be compiled with -march=x86-64-v3"
 #endif
 
 std::vector<std::uint64_t> drift_trace_fused(const std::vector<double>& errors,
@@ -15,3 +17,5 @@ std::vector<std::uint64_t> drift_trace_fused(const std::vector<double>& errors,
 }
 
 double multiply_add_fused(double a, double b, double c) { return probe_multiply_add(a, b, c); }
+
+std::vector<std::uint32_t> tree_trace_v3() { return tree_trace(); }

@@ -1,11 +1,13 @@
-// Drift detectors give River's bits when the compiler fuses multiply-adds.
+// Drift detectors give River's bits when the compiler fuses multiply-adds, and tree
+// ensembles give the same bits from their AVX2/BMI2 kernels as from the portable ones.
 //
 // Built for a target with FMA, g++ fuses a*b + c unless the product is kept rounded
 // (detail/rounded.hpp); River rounds it. This program sets a copy of the detectors
-// built with fusion (fused_side.cpp) beside one built without (plain_side.cpp) and
-// compares every statistic and signal over two streams, bit for bit. Its own
-// executable: the fused side's std:: instantiations use AVX, so nothing may run
-// before the CPU check. Exit 77 (skipped) on a CPU without FMA.
+// built for x86-64-v3 with fusion (fused_side.cpp) beside one built without
+// (plain_side.cpp) and compares every statistic and signal over two streams, bit for
+// bit; then the same for tree-ensemble margins (tree_trace.hpp). Its own executable:
+// the v3 side's std:: instantiations use AVX, so nothing may run before the CPU
+// check. Exit 77 (skipped) on a CPU without FMA, AVX2 or BMI2.
 #include <cstdint>
 #include <cstdio>
 #include <vector>
@@ -16,10 +18,13 @@ std::vector<std::uint64_t> drift_trace_plain(const std::vector<double>& errors,
                                              const std::vector<double>& values);
 double multiply_add_fused(double a, double b, double c);
 double multiply_add_plain(double a, double b, double c);
+std::vector<std::uint32_t> tree_trace_v3();
+std::vector<std::uint32_t> tree_trace_plain();
 
 int main() {
-  if (!__builtin_cpu_supports("fma")) {
-    std::puts("skipped: this CPU has no FMA, so the fused copy cannot run");
+  if (!__builtin_cpu_supports("fma") || !__builtin_cpu_supports("avx2") ||
+      !__builtin_cpu_supports("bmi2")) {
+    std::puts("skipped: this CPU lacks FMA, AVX2 or BMI2, so the x86-64-v3 copy cannot run");
     return 77;
   }
   // Each side really is what it claims: (1 + 2^-30)(1 - 2^-30) - 1 is -2^-60 fused,
@@ -64,5 +69,20 @@ int main() {
   }
   std::printf("drift traces identical with and without fused multiply-adds: %zu words\n",
               plain.size());
+
+  const auto trees_plain = tree_trace_plain();
+  const auto trees_v3 = tree_trace_v3();
+  std::size_t tree_differ = 0;
+  for (std::size_t i = 0; i < trees_plain.size() && i < trees_v3.size(); ++i)
+    tree_differ += trees_plain[i] != trees_v3[i];
+  if (trees_plain.size() != trees_v3.size() || tree_differ != 0) {
+    std::printf(
+        "FAILED: tree margins differ between the portable and x86-64-v3 builds: %zu of "
+        "%zu words (sizes %zu, %zu)\n",
+        tree_differ, trees_plain.size(), trees_plain.size(), trees_v3.size());
+    return 1;
+  }
+  std::printf("tree margins identical from the portable and x86-64-v3 kernels: %zu words\n",
+              trees_plain.size());
   return 0;
 }

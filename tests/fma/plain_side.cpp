@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "trace.hpp"
+#include "tree_trace.hpp"
 
 std::vector<std::uint64_t> drift_trace_plain(const std::vector<double>& errors,
                                              const std::vector<double>& values) {
@@ -11,3 +12,5 @@ std::vector<std::uint64_t> drift_trace_plain(const std::vector<double>& errors,
 }
 
 double multiply_add_plain(double a, double b, double c) { return probe_multiply_add(a, b, c); }
+
+std::vector<std::uint32_t> tree_trace_plain() { return tree_trace(); }

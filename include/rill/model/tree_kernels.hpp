@@ -228,8 +228,8 @@ inline void tree_ensemble::build(const tree_ensemble_spec& spec) {
         }
         const bool dl = nd.flags & flag_default_left;
         cnodes_[t * L + it.pos + 1] = {
-            (nd.feature + (dl ? 0u : std::uint32_t(num_features_))) * lockstep,
-            order_key(nd.value) - 1u};
+            order_key(nd.value) - 1u,
+            (nd.feature + (dl ? 0u : std::uint32_t(num_features_))) * lockstep};
         work.push_back({nd.left, 2 * it.pos + 1, it.level + 1});
         work.push_back({nd.left + 1, 2 * it.pos + 2, it.level + 1});
       }
@@ -258,12 +258,18 @@ RILL_ALWAYS_INLINE RILL_TREE_SCALAR_KERNEL void tree_ensemble::walk_group(
   // offset apart and adds them at every step).
   asm("" : "+r"(gn));
 #endif
-  for (std::size_t k = 0; k < K; ++k) m[k] = 1;
+  // Local indices, the depth loop unrolled: they stay in registers (indexing the
+  // caller's array inside a rolled loop made GCC store every index at every level).
+  std::size_t mm[K];
+  for (std::size_t k = 0; k < K; ++k) mm[k] = 1;
+#pragma GCC unroll 16
   for (int d = 0; d < Depth; ++d) {
+#pragma GCC unroll 16
     for (std::size_t k = 0; k < K; ++k) {
-      descend(gn + k * L, keys, m[k]);
+      descend(gn + k * L, keys, mm[k]);
     }
   }
+  for (std::size_t k = 0; k < K; ++k) m[k] = mm[k];
 }
 
 // Leaves are added one tree at a time in model order, in float32, as XGBoost does.
@@ -315,18 +321,23 @@ inline void tree_ensemble::margin_float(const float* row, float* m) const noexce
 RILL_ALWAYS_INLINE void tree_ensemble::descend(const cnode* tree, const std::uint32_t* keys,
                                                std::size_t& m) noexcept {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  // The node as one 8-byte load (slot low, key_m1 high): two loads a step instead of
-  // three, which is what bounds the batch walk. CF = key > key_m1 (unsigned), then
-  // m = 2m + CF; compilers would emit setb/movzx/lea.
-  static_assert(sizeof(cnode) == 8 && offsetof(cnode, key_m1) == 4,
-                "descend reads a node as one little-endian word: slot low, key_m1 high");
+  // The node as one 8-byte load (key_m1 low, slot high): two loads a step instead of
+  // three, which is what bounds the batch walk. The slot is one shift away (shrx with
+  // BMI2, leaving the word intact), key_m1 is the word's low half. CF = key > key_m1
+  // (unsigned), then m = 2m + CF; compilers would emit setb/movzx/lea.
+  static_assert(sizeof(cnode) == 8 && offsetof(cnode, slot) == 4,
+                "descend reads a node as one little-endian word: key_m1 low, slot high");
   std::uint64_t c;
   std::memcpy(&c, tree + m, sizeof c);
-  const std::uint32_t key = keys[static_cast<std::uint32_t>(c)];
-  asm("shrq $32, %[c]\n\tcmpl %[key], %k[c]\n\tadcq %[m], %[m]"
-      : [m] "+r"(m), [c] "+r"(c)
-      : [key] "r"(key)
-      : "cc");
+#if defined(__BMI2__)
+  // shrx leaves the word intact; GCC emits mov + shr for `c >> 32`.
+  std::uint64_t slot;
+  asm("shrxq %[n], %[c], %[s]" : [s] "=r"(slot) : [c] "r"(c), [n] "r"(std::uint64_t(32)));
+#else
+  const std::uint64_t slot = c >> 32;
+#endif
+  const std::uint32_t key = keys[slot];
+  asm("cmpl %[key], %k[c]\n\tadcq %[m], %[m]" : [m] "+r"(m) : [c] "r"(c), [key] "r"(key) : "cc");
 #else
   const cnode& c = tree[m];
   const std::uint32_t key = keys[c.slot];
