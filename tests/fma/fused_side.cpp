@@ -6,6 +6,7 @@
 
 #include "trace.hpp"
 #include "tree_trace.hpp"
+#include "window_trace.hpp"
 
 #if !defined(__FMA__) || !defined(__AVX2__) || !defined(__BMI2__)
 #error "fused_side.cpp must be compiled with -march=x86-64-v3"
@@ -19,3 +20,4 @@ std::vector<std::uint64_t> drift_trace_fused(const std::vector<double>& errors,
 double multiply_add_fused(double a, double b, double c) { return probe_multiply_add(a, b, c); }
 
 std::vector<std::uint32_t> tree_trace_v3() { return tree_trace(); }
+std::vector<std::uint32_t> window_trace_v3() { return window_extrema_trace(); }

@@ -5,7 +5,8 @@
 // (detail/rounded.hpp); River rounds it. This program sets a copy of the detectors
 // built for x86-64-v3 with fusion (fused_side.cpp) beside one built without
 // (plain_side.cpp) and compares every statistic and signal over two streams, bit for
-// bit; then the same for tree-ensemble margins (tree_trace.hpp). Its own executable:
+// bit; then the same for tree-ensemble margins (tree_trace.hpp) and rolling-window
+// extremes (window_trace.hpp). Its own executable:
 // the v3 side's std:: instantiations use AVX, so nothing may run before the CPU
 // check. Exit 77 (skipped) on a CPU without FMA, AVX2 or BMI2.
 #include <cstdint>
@@ -20,6 +21,8 @@ double multiply_add_fused(double a, double b, double c);
 double multiply_add_plain(double a, double b, double c);
 std::vector<std::uint32_t> tree_trace_v3();
 std::vector<std::uint32_t> tree_trace_plain();
+std::vector<std::uint32_t> window_trace_v3();
+std::vector<std::uint32_t> window_trace_plain();
 
 int main() {
   if (!__builtin_cpu_supports("fma") || !__builtin_cpu_supports("avx2") ||
@@ -84,5 +87,17 @@ int main() {
   }
   std::printf("tree margins identical from the portable and x86-64-v3 kernels: %zu words\n",
               trees_plain.size());
+
+  const auto windows_plain = window_trace_plain();
+  const auto windows_v3 = window_trace_v3();
+  if (windows_plain != windows_v3) {
+    std::printf(
+        "FAILED: rolling min/max rows differ between the portable and x86-64-v3 "
+        "builds (%zu and %zu words)\n",
+        windows_plain.size(), windows_v3.size());
+    return 1;
+  }
+  std::printf("rolling min/max identical from the portable and x86-64-v3 builds: %zu words\n",
+              windows_plain.size());
   return 0;
 }

@@ -12,6 +12,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <tuple>
 
 #include "rill/config.hpp"
 #include "rill/window/lanes.hpp"
@@ -26,16 +27,17 @@ namespace detail {
 /// previous block plus [0, p] of this one, so its extreme is op(suffix_[p+1],
 /// prefix_), where prefix_ is the running extreme of this block and suffix_ the
 /// backward running extremes of the previous block, built when that block
-/// completed. push(): O(Dp) per row; every N-th push (the block's last slot)
-/// also does the backward pass, O(N·Dp) — that is the worst case, deterministic
-/// and independent of the data. No allocation.
+/// completed. take(): O(Dp) per row; every N-th row (the block's last slot) the
+/// owner also calls complete_blocks() for the backward pass, O(N·Dp) — that is the
+/// worst case, deterministic and independent of the data. No allocation.
 template <class Acc, std::size_t Dp, std::size_t N, bool IsMax, class Arch>
 struct block_extrema {
   using batch = xsimd::batch<Acc, Arch>;
+  using row = lane_row<Acc, Dp>;
   static constexpr std::size_t W = batch::size;
 
-  lane_row<Acc, Dp> prefix_{};
-  std::array<lane_row<Acc, Dp>, N> suffix_{};
+  row prefix_{};
+  std::array<row, N> suffix_{};
 
   static RILL_ALWAYS_INLINE batch op(const batch &a, const batch &b) noexcept {
     if constexpr (IsMax) {
@@ -45,28 +47,12 @@ struct block_extrema {
     }
   }
 
-  /// Takes row `x`, already stored in `ring[slot]`.
-  RILL_ALWAYS_INLINE void push(std::size_t slot, const lane_row<Acc, Dp> &x,
-                               const std::array<lane_row<Acc, Dp>, N> &ring) noexcept {
-    if (slot == 0) {
-      prefix_ = x;
-    } else {
-      for (std::size_t b = 0; b < Dp; b += W) {
-        op(batch::load_aligned(prefix_.data() + b), batch::load_aligned(x.data() + b))
-            .store_aligned(prefix_.data() + b);
-      }
-    }
-    if (slot == N - 1) {
-      // The block is complete: backward pass over it for the next block's
-      // queries.
-      suffix_[N - 1] = ring[N - 1];
-      for (std::size_t j = N - 1; j-- > 1;) {
-        for (std::size_t b = 0; b < Dp; b += W) {
-          op(batch::load_aligned(ring[j].data() + b),
-             batch::load_aligned(suffix_[j + 1].data() + b))
-              .store_aligned(suffix_[j].data() + b);
-        }
-      }
+  /// Takes row `x` at ring slot `slot` into the running extreme of the block.
+  RILL_ALWAYS_INLINE void take(std::size_t slot, const row &x) noexcept {
+    for (std::size_t b = 0; b < Dp; b += W) {
+      const batch v = batch::load_aligned(x.data() + b);
+      (slot == 0 ? v : op(batch::load_aligned(prefix_.data() + b), v))
+          .store_aligned(prefix_.data() + b);
     }
   }
 
@@ -78,6 +64,29 @@ struct block_extrema {
     return op(p, batch::load_aligned(suffix_[slot + 1].data() + b));
   }
 };
+
+/// The backward pass of every extreme in `e` over the block just completed in
+/// `ring` (its last row taken): one read of each ring register serves them all, and
+/// the running extremes stay in registers (reading each back from suffix_ made
+/// every step wait on the previous step's store).
+template <class Ring, class... E>
+RILL_ALWAYS_INLINE void complete_blocks(const Ring &ring, E &...e) noexcept {
+  constexpr std::size_t N = std::tuple_size_v<Ring>;
+  using first = std::tuple_element_t<0, std::tuple<E...>>;
+  using batch = typename first::batch;
+  constexpr std::size_t Dp = std::tuple_size_v<decltype(ring[0].v)>, W = batch::size;
+  for (std::size_t b = 0; b < Dp; b += W) {
+    const batch last = batch::load_aligned(ring[N - 1].data() + b);
+    batch run[sizeof...(E)];
+    std::size_t i = 0;
+    ((run[i] = last, last.store_aligned(e.suffix_[N - 1].data() + b), ++i), ...);
+    for (std::size_t j = N - 1; j-- > 1;) {
+      const batch v = batch::load_aligned(ring[j].data() + b);
+      i = 0;
+      ((run[i] = e.op(v, run[i]), run[i].store_aligned(e.suffix_[j].data() + b), ++i), ...);
+    }
+  }
+}
 
 }  // namespace detail
 

@@ -256,9 +256,19 @@ class rolling {
         xsimd::fma(d, d, batch::load_aligned(ms_.f2.data() + b)).store_aligned(ms_.f2.data() + b);
       }
     }
-    ring_[slot] = x;
-    if constexpr (want_min) mins_.push(slot, x, ring_);
-    if constexpr (want_max) maxs_.push(slot, x, ring_);
+    // Register by register: a struct copy went through 16-byte moves and a reload.
+    for (std::size_t b = 0; b < Dp; b += W)
+      batch::load_aligned(x.data() + b).store_aligned(ring_[slot].data() + b);
+    if constexpr (want_min) mins_.take(slot, x);
+    if constexpr (want_max) maxs_.take(slot, x);
+    if (slot == N - 1) {
+      if constexpr (want_min && want_max)
+        detail::complete_blocks(ring_, mins_, maxs_);
+      else if constexpr (want_min)
+        detail::complete_blocks(ring_, mins_);
+      else if constexpr (want_max)
+        detail::complete_blocks(ring_, maxs_);
+    }
     ++seen_;
     if constexpr (moments) {
       if (slot == N - 1) rebuild();
