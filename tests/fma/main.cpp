@@ -75,6 +75,10 @@ int main() {
 
   const auto trees_plain = tree_trace_plain();
   const auto trees_v3 = tree_trace_v3();
+  if (trees_plain.empty() || trees_v3.empty()) {
+    std::puts("FAILED: a synthetic forest did not take the complete layout");
+    return 1;
+  }
   std::size_t tree_differ = 0;
   for (std::size_t i = 0; i < trees_plain.size() && i < trees_v3.size(); ++i)
     tree_differ += trees_plain[i] != trees_v3[i];

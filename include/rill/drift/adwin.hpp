@@ -23,6 +23,8 @@ namespace detail {
 /// never hides a cut River would make; anything not finite or not clear-cut returns
 /// false and the exact test decides. Why the magnitudes cannot hide a cut when the
 /// products underflow: then |u0/n0 - u1/n1| < 1e-154 while 2/3·δ'·m >= 1/n.
+/// Precondition: δ' > 0, so the dropped term is not negative. ADWIN's cut points have a
+/// window of at least 2 values, where δ' = ln(2·ln(width)/δ) >= ln(2·ln 2) > 0.
 inline bool adwin_no_cut(double n0, double n1, double u0, double u1, double min_len,
                          double two_var_delta) noexcept {
   const double np0 = n0 - min_len + 1.0, np1 = n1 - min_len + 1.0;
@@ -57,8 +59,9 @@ struct adwin_params {
 /// Memory: fixed at construction. Bucket rows are preallocated for the largest
 /// window any stream can reach: 64 rows, row i holding buckets of 2^i values,
 /// cover windows of up to max_buckets·(2^64 - 1) values; that is 64 rows of
-/// bit_ceil(max_buckets + 1) totals and variances (8 KiB at the default). `update`
-/// never allocates.
+/// bit_ceil(max_buckets + 1) totals and variances, 1 KiB per cell of a row: 8 KiB at
+/// the default, 1 MiB at max_buckets = 1000, 2 GiB at the largest accepted (2^20).
+/// `update` never allocates.
 ///
 /// Work per update: inserting is O(1) amortised (a merge moves a row's head index,
 /// not its buckets), O(R) worst case (a merge cascade through the R rows in use,
@@ -261,7 +264,7 @@ class adwin : public input_screen {
   }
 
   adwin_params p_;
-  std::vector<double> totals_, variances_;  // max_rows × (max_buckets + 1), row-major
+  std::vector<double> totals_, variances_;  // max_rows rings of stride() cells, row-major
   std::array<std::uint32_t, max_rows> count_{}, head_{};
   int rows_ = 1;
   double total_ = 0.0, variance_ = 0.0, width_ = 0.0;

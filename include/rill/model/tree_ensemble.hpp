@@ -89,6 +89,34 @@ struct tree_ensemble_spec {
   std::vector<tree_spec> trees;
 };
 
+namespace detail {
+/// The instruction sets a translation unit lets the tree kernels use (AVX2 for a row's
+/// keys, BMI2 for the node step, AVX-512F for the batch), as a type. Every scoring
+/// member takes it as a defaulted template argument, so files built with different
+/// flags instantiate differently named kernels and never share one: the linker keeps
+/// one copy of a same-named inline function for the whole program, and an AVX2 copy
+/// kept for a file built for plain x86-64 would fault on a CPU without AVX2.
+template <bool Avx2, bool Bmi2, bool Avx512f>
+struct tree_isa {};
+using default_tree_isa = tree_isa<
+#if defined(__AVX2__)
+    true,
+#else
+    false,
+#endif
+#if defined(__BMI2__)
+    true,
+#else
+    false,
+#endif
+#if defined(__AVX512F__)
+    true
+#else
+    false
+#endif
+    >;
+}  // namespace detail
+
 /// A flattened tree ensemble.
 ///
 /// Construction validates the spec (child indices in range, no cycles or shared
@@ -121,6 +149,7 @@ class tree_ensemble {
 
   /// Raw margins of one row (`row` holds num_features() floats, NaN = missing) into
   /// `margin[0..num_groups)`. O(features + trees × depth): the row's keys first.
+  template <class Isa = detail::default_tree_isa>
   void predict_margin(const float* row, float* margin) const noexcept {
     if (double_acc_) {
       double acc[max_stack_groups];
@@ -131,11 +160,12 @@ class tree_ensemble {
         return;
       }
     }
-    margin_float(row, margin);
+    margin_float<Isa>(row, margin);
   }
 
   /// Transformed outputs of one row into `out[0..num_outputs())`. O(features + trees × depth).
   /// `out` must have room for num_groups() values (used as scratch for argmax).
+  template <class Isa = detail::default_tree_isa>
   void predict(const float* row, float* out) const noexcept {
     if (double_acc_ && num_groups_ <= max_stack_groups) {
       double acc[max_stack_groups];
@@ -143,24 +173,26 @@ class tree_ensemble {
       transform_double(acc, out);
       return;
     }
-    margin_float(row, out);
+    margin_float<Isa>(row, out);
     transform_float(out);
   }
 
   /// The single output of a regression or binary model (the first output otherwise;
   /// the class index for argmax). Needs num_groups() <= 64.
+  template <class Isa = detail::default_tree_isa>
   float predict_one(const float* row) const noexcept {
     float buf[max_stack_groups];
     buf[0] = 0.0f;
     if (num_groups_ > max_stack_groups) return std::numeric_limits<float>::quiet_NaN();
-    predict(row, buf);
+    predict<Isa>(row, buf);
     return buf[0];
   }
+  template <class Isa = detail::default_tree_isa>
   float margin_one(const float* row) const noexcept {
     float buf[max_stack_groups];
     buf[0] = 0.0f;
     if (num_groups_ > max_stack_groups) return std::numeric_limits<float>::quiet_NaN();
-    predict_margin(row, buf);
+    predict_margin<Isa>(row, buf);
     return buf[0];
   }
 
@@ -169,18 +201,20 @@ class tree_ensemble {
   /// in L2 over chunks of rows: 8 rows in lock-step, or 16-row AVX-512 vectors when
   /// compiled with AVX-512 (single-output models).
   /// O(n × trees × depth); never allocates (`out` is the accumulator).
+  template <class Isa = detail::default_tree_isa>
   void predict_margin_batch(const float* rows, std::size_t n, std::size_t stride,
                             float* out) const noexcept;
 
   /// Transformed outputs of `n` rows into out[r*num_groups + g] (argmax: the class
   /// index in out[r*num_groups]).
+  template <class Isa = detail::default_tree_isa>
   void predict_batch(const float* rows, std::size_t n, std::size_t stride,
                      float* out) const noexcept {
     if (double_acc_) {
-      for (std::size_t r = 0; r < n; ++r) predict(rows + r * stride, out + r * num_groups_);
+      for (std::size_t r = 0; r < n; ++r) predict<Isa>(rows + r * stride, out + r * num_groups_);
       return;
     }
-    predict_margin_batch(rows, n, stride, out);
+    predict_margin_batch<Isa>(rows, n, stride, out);
     for (std::size_t r = 0; r < n; ++r) transform_float(out + r * num_groups_);
   }
 
@@ -277,6 +311,7 @@ class tree_ensemble {
   // A row's keys, interleaved with `lockstep` - 1 other rows' (lane `lane`): the key
   // for slot s is keys[s * lockstep + lane], and nodes store s * lockstep, so the batch
   // path reaches row k's key with a constant displacement.
+  template <class Isa>
   RILL_ALWAYS_INLINE void row_keys(const float* row, std::uint32_t* keys,
                                    std::size_t lane) const noexcept {
     const std::size_t F = num_features_;
@@ -354,6 +389,7 @@ class tree_ensemble {
     }
   }
 
+  template <class Isa>
   void margin_float(const float* row, float* m) const noexcept;
   void margin_double(const float* row, double* m) const noexcept {
     for (std::size_t g = 0; g < num_groups_; ++g) m[g] = base_margin_[g];
@@ -395,15 +431,16 @@ class tree_ensemble {
     }
   }
 
+  template <class Isa>
   static void descend(const cnode* tree, const std::uint32_t* keys, std::size_t& m) noexcept;
-  template <int Depth>
+  template <int Depth, class Isa>
   void walk_group(const std::uint32_t* keys, std::size_t g, std::size_t* m) const noexcept;
-  template <int Depth>
+  template <int Depth, class Isa>
   void complete_margin(const float* row, float* m) const noexcept;
-  template <int Depth>
+  template <int Depth, class Isa>
   void complete_batch_avx512(const float* rows, std::size_t n, std::size_t stride,
                              float* out) const noexcept;
-  template <int Depth>
+  template <int Depth, class Isa>
   void complete_batch(const float* rows, std::size_t n, std::size_t stride,
                       float* out) const noexcept;
 

@@ -248,7 +248,7 @@ inline void tree_ensemble::build(const tree_ensemble_spec& spec) {
 // chains keep the core busy while each waits on its node and key loads. Tree k's
 // slots sit at a constant offset from the group's base, so a step is a slot load, a
 // key load, a compare against the node and `m = 2m + carry` (cmp + adc).
-template <int Depth>
+template <int Depth, class Isa>
 RILL_ALWAYS_INLINE RILL_TREE_SCALAR_KERNEL void tree_ensemble::walk_group(
     const std::uint32_t* keys, std::size_t g, std::size_t* m) const noexcept {
   constexpr std::size_t K = lockstep, L = std::size_t(1) << Depth;
@@ -266,24 +266,24 @@ RILL_ALWAYS_INLINE RILL_TREE_SCALAR_KERNEL void tree_ensemble::walk_group(
   for (int d = 0; d < Depth; ++d) {
 #pragma GCC unroll 16
     for (std::size_t k = 0; k < K; ++k) {
-      descend(gn + k * L, keys, mm[k]);
+      descend<Isa>(gn + k * L, keys, mm[k]);
     }
   }
   for (std::size_t k = 0; k < K; ++k) m[k] = mm[k];
 }
 
 // Leaves are added one tree at a time in model order, in float32, as XGBoost does.
-template <int Depth>
+template <int Depth, class Isa>
 RILL_TREE_SCALAR_KERNEL void tree_ensemble::complete_margin(const float* row,
                                                             float* out) const noexcept {
   constexpr std::size_t K = lockstep, L = std::size_t(1) << Depth;
   alignas(64) std::uint32_t keys[2 * max_key_features * K];
-  row_keys(row, keys, 0);
+  row_keys<Isa>(row, keys, 0);
   const std::size_t T = tree_root_.size(), groups = (T + K - 1) / K;
   float acc = base_margin_[0];
   for (std::size_t g = 0; g < groups; ++g) {
     std::size_t m[K];
-    walk_group<Depth>(keys, g, m);
+    walk_group<Depth, Isa>(keys, g, m);
     const float* gl = cleaves_.data() + g * K * L - L;  // leaf of heap index m: gl[k*L + m]
     const std::size_t active = std::min(K, T - g * K);
     if (single_group_) {
@@ -299,12 +299,13 @@ RILL_TREE_SCALAR_KERNEL void tree_ensemble::complete_margin(const float* row,
   if (single_group_) out[0] = acc;
 }
 
-inline void tree_ensemble::margin_float(const float* row, float* m) const noexcept {
+template <class Isa>
+void tree_ensemble::margin_float(const float* row, float* m) const noexcept {
   for (std::size_t g = 0; g < num_groups_; ++g) m[g] = base_margin_[g];
   switch (complete_depth_) {
 #define RILL_TREE_DEPTH_CASE(D) \
   case D:                       \
-    return complete_margin<D>(row, m);
+    return complete_margin<D, Isa>(row, m);
     RILL_TREE_DEPTH_CASE(0)
     RILL_TREE_DEPTH_CASE(1) RILL_TREE_DEPTH_CASE(2) RILL_TREE_DEPTH_CASE(3) RILL_TREE_DEPTH_CASE(4)
         RILL_TREE_DEPTH_CASE(5) RILL_TREE_DEPTH_CASE(6) RILL_TREE_DEPTH_CASE(7)
@@ -318,6 +319,7 @@ inline void tree_ensemble::margin_float(const float* row, float* m) const noexce
 }
 
 // One level for one tree and one row: m = 2m + (key > key_m1), as cmp + adc on x86-64.
+template <class Isa>
 RILL_ALWAYS_INLINE void tree_ensemble::descend(const cnode* tree, const std::uint32_t* keys,
                                                std::size_t& m) noexcept {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
@@ -350,7 +352,7 @@ RILL_ALWAYS_INLINE void tree_ensemble::descend(const cnode* tree, const std::uin
 // A level's nodes come from in-register table lookups while the level has at most 32
 // nodes (vpermd / vpermt2d), from gathers below that; the rows' keys are gathered.
 // Each lane adds its leaves in model order, so the bits equal the one-row path.
-template <int Depth>
+template <int Depth, class Isa>
 void tree_ensemble::complete_batch_avx512(const float* rows, std::size_t n, std::size_t stride,
                                           float* out) const noexcept {
   constexpr std::size_t L = std::size_t(1) << Depth, W = 16, B = 4;
@@ -451,12 +453,12 @@ void tree_ensemble::complete_batch_avx512(const float* rows, std::size_t n, std:
 // a chunk each tree is walked for 8 rows in lock-step (their keys interleaved, so one
 // pointer serves all eight), keeping the tree's upper levels in L1. Each row still
 // receives its leaves in model order: the bits equal the one-row path.
-template <int Depth>
+template <int Depth, class Isa>
 RILL_TREE_SCALAR_KERNEL void tree_ensemble::complete_batch(const float* rows, std::size_t n,
                                                            std::size_t stride,
                                                            float* out) const noexcept {
 #if defined(__AVX512F__)
-  if (num_groups_ == 1) return complete_batch_avx512<Depth>(rows, n, stride, out);
+  if (num_groups_ == 1) return complete_batch_avx512<Depth, Isa>(rows, n, stride, out);
 #endif
   constexpr std::size_t L = std::size_t(1) << Depth, R = lockstep;
   constexpr std::size_t tree_bytes = L * (sizeof(cnode) + sizeof(float));
@@ -468,7 +470,7 @@ RILL_TREE_SCALAR_KERNEL void tree_ensemble::complete_batch(const float* rows, st
     // each row faster than 8 rows in lock-step through one tree (up to 1.4x measured
     // on 100 trees of depth 6, docs/decisions.md), and gives the same bits.
     for (std::size_t r = 0; r < n; ++r)
-      complete_margin<Depth>(rows + r * stride, out + r * num_groups_);
+      complete_margin<Depth, Isa>(rows + r * stride, out + r * num_groups_);
     return;
   }
   constexpr std::size_t key_budget = 8192;  // keys per chunk: 32 KiB of stack
@@ -481,7 +483,7 @@ RILL_TREE_SCALAR_KERNEL void tree_ensemble::complete_batch(const float* rows, st
     // Lanes past the last row repeat it, so the walk below needs no tail case.
     for (std::size_t r = r0; r < (r1 - r0 + R - 1) / R * R + r0; ++r) {
       const std::size_t i = r - r0;
-      row_keys(rows + std::min(r, r1 - 1) * stride, keys + i / R * block_keys, i % R);
+      row_keys<Isa>(rows + std::min(r, r1 - 1) * stride, keys + i / R * block_keys, i % R);
     }
     for (std::size_t t0 = 0; t0 < T; t0 += block_trees) {
       const std::size_t t1 = std::min(T, t0 + block_trees);
@@ -494,7 +496,7 @@ RILL_TREE_SCALAR_KERNEL void tree_ensemble::complete_batch(const float* rows, st
           std::size_t m[R];
           for (std::size_t k = 0; k < R; ++k) m[k] = 1;
           for (int d = 0; d < Depth; ++d)
-            for (std::size_t k = 0; k < R; ++k) descend(tn, kk + k, m[k]);
+            for (std::size_t k = 0; k < R; ++k) descend<Isa>(tn, kk + k, m[k]);
           const std::size_t active = std::min(R, r1 - r);
           if (active == R) {
             for (std::size_t k = 0; k < R; ++k) out[(r + k) * G + g] += tl[m[k]];
@@ -507,10 +509,12 @@ RILL_TREE_SCALAR_KERNEL void tree_ensemble::complete_batch(const float* rows, st
   }
 }
 
-inline void tree_ensemble::predict_margin_batch(const float* rows, std::size_t n,
+template <class Isa>
+void tree_ensemble::predict_margin_batch(const float* rows, std::size_t n,
                                                 std::size_t stride, float* out) const noexcept {
   if (double_acc_) {
-    for (std::size_t r = 0; r < n; ++r) predict_margin(rows + r * stride, out + r * num_groups_);
+    for (std::size_t r = 0; r < n; ++r)
+      predict_margin<Isa>(rows + r * stride, out + r * num_groups_);
     return;
   }
   for (std::size_t r = 0; r < n; ++r)
@@ -518,7 +522,7 @@ inline void tree_ensemble::predict_margin_batch(const float* rows, std::size_t n
   switch (complete_depth_) {
 #define RILL_TREE_DEPTH_CASE(D) \
   case D:                       \
-    return complete_batch<D>(rows, n, stride, out);
+    return complete_batch<D, Isa>(rows, n, stride, out);
     RILL_TREE_DEPTH_CASE(0)
     RILL_TREE_DEPTH_CASE(1) RILL_TREE_DEPTH_CASE(2) RILL_TREE_DEPTH_CASE(3) RILL_TREE_DEPTH_CASE(4)
         RILL_TREE_DEPTH_CASE(5) RILL_TREE_DEPTH_CASE(6) RILL_TREE_DEPTH_CASE(7)
@@ -541,8 +545,9 @@ inline void tree_ensemble::predict_margin_batch(const float* rows, std::size_t n
 /// output (regression value, probability of class 1; for multi-class models the
 /// predicted class index). The ensemble's feature count must equal `D` (checked at
 /// construction: std::invalid_argument). One output per input, O(trees × depth),
-/// never allocates; reads the ensemble only, so many stages may share one.
-template <std::size_t D>
+/// never allocates; reads the ensemble only, so many stages may share one. `Isa`: see
+/// detail::tree_isa (leave the default).
+template <std::size_t D, class Isa = detail::default_tree_isa>
 class score_trees {
  public:
   using input_type = event<D, float>;
@@ -562,16 +567,16 @@ class score_trees {
   RILL_ALWAYS_INLINE void operator()(const input_type& in, Emit&& emit) noexcept {
     float buf[64];
     if (margin_) {
-      model_->predict_margin(in.x.data(), buf);
+      model_->template predict_margin<Isa>(in.x.data(), buf);
     } else if (model_->output() == tree_output::softmax) {
       // One value per event: the most probable class.
-      model_->predict_margin(in.x.data(), buf);
+      model_->template predict_margin<Isa>(in.x.data(), buf);
       std::size_t best = 0;
       for (std::size_t g = 1; g < model_->num_groups(); ++g)
         if (buf[g] > buf[best]) best = g;
       buf[0] = float(best);
     } else {
-      model_->predict(in.x.data(), buf);
+      model_->template predict<Isa>(in.x.data(), buf);
     }
     emit(output_type{in.id, in.time_ns, buf[0], version_});
   }
