@@ -13,6 +13,8 @@
 #include <cstdio>
 #include <vector>
 
+#include "lcg.hpp"
+
 std::vector<std::uint64_t> drift_trace_fused(const std::vector<double>& errors,
                                              const std::vector<double>& values);
 std::vector<std::uint64_t> drift_trace_plain(const std::vector<double>& errors,
@@ -43,15 +45,11 @@ int main() {
   // [0, 1] whose mean moves by 0.3, every 7000 updates (a 64-bit LCG: the same
   // stream on every platform).
   std::vector<double> errors(60000), values(60000);
-  std::uint64_t state = 5;
-  const auto uniform = [&state] {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return static_cast<double>(state >> 11) * 0x1p-53;
-  };
+  lcg rng{5};
   for (std::size_t i = 0; i < errors.size(); ++i) {
     const bool late = (i / 7000) % 2 == 1;
-    errors[i] = uniform() < (late ? 0.35 : 0.15) ? 1.0 : 0.0;
-    values[i] = uniform() * 0.7 + (late ? 0.3 : 0.0);
+    errors[i] = rng.uniform() < (late ? 0.35 : 0.15) ? 1.0 : 0.0;
+    values[i] = rng.uniform() * 0.7 + (late ? 0.3 : 0.0);
   }
   const auto plain = drift_trace_plain(errors, values);
   const auto fused = drift_trace_fused(errors, values);

@@ -11,6 +11,7 @@
 #include <limits>
 #include <vector>
 
+#include "lcg.hpp"
 #include "rill/model/tree_ensemble.hpp"
 
 namespace {
@@ -24,12 +25,8 @@ inline std::vector<std::uint32_t> tree_trace() {
     std::size_t trees, depth, features, groups;
   };
   std::vector<std::uint32_t> out;
-  std::uint64_t state = 11;
-  const auto next = [&state] {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return static_cast<std::uint32_t>(state >> 33);
-  };
-  const auto grid = [&next] { return static_cast<float>(int(next() % 41) - 20) * 0.25f; };
+  lcg rng{11};
+  const auto grid = [&rng] { return static_cast<float>(int(rng.next() % 41) - 20) * 0.25f; };
   for (const shape s : {shape{100, 6, 32, 1}, shape{40, 3, 5, 1}, shape{30, 5, 13, 3},
                         shape{9, 12, 64, 1}, shape{600, 8, 20, 1}}) {
     rill::tree_ensemble_spec spec;
@@ -43,13 +40,13 @@ inline std::vector<std::uint32_t> tree_trace() {
       std::vector<std::size_t> depth_of{0};
       for (std::size_t i = 0; i < depth_of.size(); ++i) {
         const std::size_t d = depth_of[i];
-        const bool leaf = d == s.depth || (d >= 2 && next() % 8 == 0);
+        const bool leaf = d == s.depth || (d >= 2 && rng.next() % 8 == 0);
         tr.left.push_back(leaf ? -1 : static_cast<std::int32_t>(depth_of.size()));
         tr.right.push_back(leaf ? -1 : static_cast<std::int32_t>(depth_of.size() + 1));
-        tr.feature.push_back(leaf ? 0 : next() % static_cast<std::uint32_t>(s.features));
+        tr.feature.push_back(leaf ? 0 : rng.next() % static_cast<std::uint32_t>(s.features));
         tr.threshold.push_back(leaf ? 0.0f : grid());
-        tr.leaf_value.push_back(leaf ? static_cast<double>(next() % 2001) / 1000.0 - 1.0 : 0.0);
-        tr.default_left.push_back(static_cast<std::uint8_t>(next() % 2));
+        tr.leaf_value.push_back(leaf ? static_cast<double>(rng.next() % 2001) / 1000.0 - 1.0 : 0.0);
+        tr.default_left.push_back(static_cast<std::uint8_t>(rng.next() % 2));
         if (!leaf) depth_of.insert(depth_of.end(), {d + 1, d + 1});
       }
       spec.trees.push_back(std::move(tr));
@@ -61,7 +58,7 @@ inline std::vector<std::uint32_t> tree_trace() {
     constexpr std::size_t rows = 300;
     std::vector<float> x(rows * s.features);
     for (float& v : x) {
-      const std::uint32_t k = next() % 64;
+      const std::uint32_t k = rng.next() % 64;
       v = k == 0   ? std::numeric_limits<float>::quiet_NaN()
           : k == 1 ? -0.0f
           : k == 2 ? std::numeric_limits<float>::infinity()

@@ -10,6 +10,7 @@
 #include <limits>
 #include <vector>
 
+#include "lcg.hpp"
 #include "rill/window/rolling.hpp"
 
 namespace {
@@ -18,21 +19,17 @@ namespace {
 /// window shorter than a register count) over rows with NaN (skipped) and ±inf.
 inline std::vector<std::uint32_t> window_extrema_trace() {
   std::vector<std::uint32_t> out;
-  std::uint64_t state = 17;
-  const auto next = [&state] {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return static_cast<std::uint32_t>(state >> 33);
-  };
+  lcg rng{17};
   const auto run = [&](auto window, std::size_t rows) {
     using event_t = typename decltype(window)::input_type;
     for (std::size_t r = 0; r < rows; ++r) {
       event_t e{r, static_cast<std::int64_t>(r), {}};
       for (auto& v : e.x) {
-        const std::uint32_t k = next() % 256;
+        const std::uint32_t k = rng.next() % 256;
         v = k == 0   ? std::numeric_limits<float>::quiet_NaN()
             : k == 1 ? std::numeric_limits<float>::infinity()
             : k == 2 ? -std::numeric_limits<float>::infinity()
-                     : static_cast<float>(static_cast<int>(next() % 20001) - 10000) * 0.01f;
+                     : static_cast<float>(static_cast<int>(rng.next() % 20001) - 10000) * 0.01f;
       }
       window(e, [&](const auto& o) {
         for (float v : o.x) out.push_back(std::bit_cast<std::uint32_t>(v));
