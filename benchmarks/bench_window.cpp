@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "bench_util.hpp"
+#include "rill/window/assemble.hpp"
 #include "rill/window/ewm.hpp"
 #include "rill/window/rolling.hpp"
 
@@ -79,6 +80,22 @@ struct rill_windows {
   }
 };
 
+// The same five statistics as one assembled 80-column row (what a model stage
+// takes), read in place by the consumer: `assemble` has both windows write into
+// its row, so no event is built per window and copied out. The consumer marks
+// every event's row as read, so each one is written in full.
+template <class Acc>
+struct rill_assembled {
+  using roll_t = rill::rolling<D, N, stats, float, Acc>;
+  using ewm_t = rill::ewm<D, stat::mean, float, Acc>;
+  decltype(rill::assemble_derived(roll_t{1}, ewm_t::fading(0.1))) features =
+      rill::assemble_derived(roll_t{1}, ewm_t::fading(0.1));
+  int out = 0;  // what run() hands to DoNotOptimize; the rows are read in step()
+  void step(const rill::event<D> &e) noexcept {
+    features(e, [](const auto &o) noexcept { benchmark::DoNotOptimize(o); });
+  }
+};
+
 template <class Impl>
 void run(benchmark::State &state) {
   static Impl impl;  // large (tens of KiB): static, built once, never allocates
@@ -107,8 +124,12 @@ void run(benchmark::State &state) {
 void BM_window_rill_double_acc(benchmark::State &s) { run<rill_windows<double>>(s); }
 void BM_window_rill_float_acc(benchmark::State &s) { run<rill_windows<float>>(s); }
 void BM_window_naive_recompute(benchmark::State &s) { run<naive_recompute>(s); }
+void BM_window_assembled_double_acc(benchmark::State &s) { run<rill_assembled<double>>(s); }
+void BM_window_assembled_float_acc(benchmark::State &s) { run<rill_assembled<float>>(s); }
 BENCHMARK(BM_window_rill_double_acc);
 BENCHMARK(BM_window_rill_float_acc);
+BENCHMARK(BM_window_assembled_double_acc);
+BENCHMARK(BM_window_assembled_float_acc);
 BENCHMARK(BM_window_naive_recompute);
 
 // 10^9 pushes of values in [1e6, 1e6 + 1) into a 64-row window: relative error

@@ -39,10 +39,12 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define RILL_ALWAYS_INLINE inline __attribute__((always_inline))
+#define RILL_NOINLINE __attribute__((noinline))
 #define RILL_LIKELY(x) __builtin_expect(!!(x), 1)
 #define RILL_UNLIKELY(x) __builtin_expect(!!(x), 0)
 #else
 #define RILL_ALWAYS_INLINE inline
+#define RILL_NOINLINE
 #define RILL_LIKELY(x) (x)
 #define RILL_UNLIKELY(x) (x)
 #endif

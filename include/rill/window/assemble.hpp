@@ -3,6 +3,7 @@
 // the fixed-width row a model takes. The width is a compile-time constant.
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <tuple>
@@ -37,6 +38,15 @@ constexpr part_list<P...> make_part_list(P... p) {
   }
 }
 
+/// A part that can write its row straight into the assembled row (rolling, ewm):
+/// `emit_into(in, dst)` is its call with the row written at dst, false if it produced
+/// nothing. Other parts emit an event that is copied in.
+template <class P>
+concept writes_row_in_place =
+    requires(P &p, const typename P::input_type &in, typename P::output_type::value_type *dst) {
+      { p.emit_into(in, dst) } noexcept -> std::same_as<bool>;
+    };
+
 }  // namespace detail
 
 /// Runs every part on each event and emits one `event<output_width, T>`: the
@@ -45,8 +55,12 @@ constexpr part_list<P...> make_part_list(P... p) {
 /// most once per input. If a part emits nothing (a NaN policy skipped the row),
 /// the stage emits nothing and counts it in `incomplete()`.
 ///
-/// Complexity: the parts' plus one copy of the output row; no allocation;
-/// trivially copyable when the parts are; one thread.
+/// The row is kept in the stage and filled in place: parts that can (rolling, ewm)
+/// write their columns straight into it, others emit an event that is copied
+/// in. `emit` gets a reference to that row, valid until the next call.
+///
+/// Complexity: the parts' plus the copies of parts that cannot write in place; no
+/// allocation; trivially copyable when the parts are; one thread.
 template <bool KeepRaw, class... Parts>
 class assemble_stage {
   static_assert(sizeof...(Parts) > 0, "rill::assemble needs at least one derived-feature stage");
@@ -71,17 +85,20 @@ class assemble_stage {
 
   template <class Emit>
   void operator()(const input_type &in, Emit &&emit) noexcept {
-    output_type out{in.id, in.time_ns, {}};
+    // A member, not a local: a local event would be zeroed on every call before the
+    // parts overwrite every column of it.
+    out_.id = in.id;
+    out_.time_ns = in.time_ns;
     if constexpr (KeepRaw) {
-      for (std::size_t i = 0; i < raw_width; ++i) out.x[i] = in.x[i];
+      for (std::size_t i = 0; i < raw_width; ++i) out_.x[i] = in.x[i];
     }
     std::size_t produced = 0;
-    run<raw_width>(parts_, in, out, produced);
+    run<raw_width>(parts_, in, out_, produced);
     if (RILL_UNLIKELY(produced != sizeof...(Parts))) {
       ++incomplete_;
       return;
     }
-    emit(out);
+    emit(out_);
   }
 
   /// Events dropped because a part emitted nothing for them.
@@ -105,16 +122,22 @@ class assemble_stage {
   template <std::size_t Offset, class L>
   static void run(L &l, const input_type &in, output_type &out, std::size_t &produced) noexcept {
     if constexpr (!std::is_same_v<L, detail::part_list<>>) {
-      using part_out = typename std::remove_cvref_t<decltype(l.head)>::output_type;
-      l.head(in, [&](const part_out &o) noexcept {
-        for (std::size_t i = 0; i < part_out::width; ++i) out.x[Offset + i] = o.x[i];
-        ++produced;
-      });
+      using part = std::remove_cvref_t<decltype(l.head)>;
+      using part_out = typename part::output_type;
+      if constexpr (detail::writes_row_in_place<part>) {
+        produced += l.head.emit_into(in, out.x.data() + Offset) ? 1 : 0;
+      } else {
+        l.head(in, [&](const part_out &o) noexcept {
+          for (std::size_t i = 0; i < part_out::width; ++i) out.x[Offset + i] = o.x[i];
+          ++produced;
+        });
+      }
       run<Offset + part_out::width>(l.tail, in, out, produced);
     }
   }
 
   detail::part_list<Parts...> parts_;
+  output_type out_{};
   std::uint64_t incomplete_ = 0;
 };
 

@@ -106,7 +106,7 @@ class ewm {
 
   output_row row() const noexcept {
     output_row out;  // every column is written: no zeroing first
-    write_row(out);
+    write_row(out.data());
     return out;
   }
 
@@ -115,6 +115,13 @@ class ewm {
     if (!push(in.x, in.time_ns)) return;
     output_type out{in.id, in.time_ns, row()};
     emit(out);
+  }
+  /// The stage's call with the row written at `out[0, output_width)` instead of
+  /// emitted (see rolling::emit_into). False if the NaN policy skipped the row.
+  bool emit_into(const input_type &in, T *out) noexcept {
+    if (!push(in.x, in.time_ns)) return false;
+    write_row(out);
+    return true;
   }
 
   Acc mean(std::size_t i) const noexcept { return mean_[i]; }
@@ -148,10 +155,9 @@ class ewm {
     return Acc(1) / total_weight_;
   }
 
-  template <class Out>
-  void write_row(Out &out) const noexcept {
+  void write_row(T *out) const noexcept {
     const batch zero(Acc(0));
-    detail::column_writer<T, D, batch> emit_block(out.data());
+    detail::column_writer<T, D, batch> emit_block(out);
     auto m = [&](std::size_t b) { return batch::load_aligned(mean_.data() + b); };
     auto v = [&](std::size_t b) { return batch::load_aligned(var_.data() + b); };
     if constexpr (has(Stats, stat::mean)) emit_block(m);

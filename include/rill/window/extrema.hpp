@@ -13,6 +13,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <tuple>
+#include <type_traits>
 
 #include "rill/config.hpp"
 #include "rill/window/lanes.hpp"
@@ -65,26 +66,63 @@ struct block_extrema {
   }
 };
 
+/// Nothing else to do in complete_blocks' pass (a window without moments).
+struct no_row_visitor {
+  static constexpr bool all_rows = false;
+  struct running {
+    template <std::size_t K, class B>
+    RILL_ALWAYS_INLINE void add(const B &) const noexcept {}
+  };
+  RILL_ALWAYS_INLINE running begin(std::size_t) const noexcept { return {}; }
+  RILL_ALWAYS_INLINE void end(std::size_t, const running &) const noexcept {}
+};
+
+/// Step of complete_blocks' pass at row j: the visitor's running object takes the
+/// row into its sum number K, each extreme folds it in and stores its suffix.
+template <std::size_t K, class Ring, class Rows, class Batch, class... E>
+RILL_ALWAYS_INLINE void backward_step(const Ring &ring, std::size_t j, std::size_t b, Rows &rows,
+                                      Batch *run, E &...e) noexcept {
+  const Batch v = Batch::load_aligned(ring[j].data() + b);
+  rows.template add<K>(v);
+  std::size_t i = 0;
+  ((run[i] = e.op(v, run[i]), run[i].store_aligned(e.suffix_[j].data() + b), ++i), ...);
+}
+
 /// The backward pass of every extreme in `e` over the block just completed in
 /// `ring` (its last row taken): one read of each ring register serves them all, and
 /// the running extremes stay in registers (reading each back from suffix_ made
 /// every step wait on the previous step's store).
-template <class Ring, class... E>
-RILL_ALWAYS_INLINE void complete_blocks(const Ring &ring, E &...e) noexcept {
+///
+/// `visit` rides along: for each register offset b, `visit.begin(b)` makes a
+/// running object whose `add<K>(v)` takes that register of every row, newest first
+/// (row 0 too when `all_rows`), and `visit.end(b, running)` takes it back. K cycles
+/// through 0..3 so that a visitor summing the rows can keep four independent sums
+/// (one chain of adds would make the pass wait on the adder's latency at every
+/// row). A window's block sums are taken this way at no extra load.
+template <class Ring, class Visit, class... E>
+RILL_ALWAYS_INLINE void complete_blocks(const Ring &ring, Visit &&visit, E &...e) noexcept {
   constexpr std::size_t N = std::tuple_size_v<Ring>;
   using first = std::tuple_element_t<0, std::tuple<E...>>;
   using batch = typename first::batch;
   constexpr std::size_t Dp = std::tuple_size_v<decltype(ring[0].v)>, W = batch::size;
   for (std::size_t b = 0; b < Dp; b += W) {
+    auto rows = visit.begin(b);
     const batch last = batch::load_aligned(ring[N - 1].data() + b);
+    rows.template add<0>(last);
     batch run[sizeof...(E)];
     std::size_t i = 0;
     ((run[i] = last, last.store_aligned(e.suffix_[N - 1].data() + b), ++i), ...);
-    for (std::size_t j = N - 1; j-- > 1;) {
-      const batch v = batch::load_aligned(ring[j].data() + b);
-      i = 0;
-      ((run[i] = e.op(v, run[i]), run[i].store_aligned(e.suffix_[j].data() + b), ++i), ...);
+    std::size_t j = N - 1;  // rows j - 1 down to 1 remain
+    for (; j > 4; j -= 4) {
+      backward_step<1>(ring, j - 1, b, rows, run, e...);
+      backward_step<2>(ring, j - 2, b, rows, run, e...);
+      backward_step<3>(ring, j - 3, b, rows, run, e...);
+      backward_step<0>(ring, j - 4, b, rows, run, e...);
     }
+    for (; j > 1; --j) backward_step<0>(ring, j - 1, b, rows, run, e...);
+    if constexpr (std::remove_cvref_t<Visit>::all_rows && N > 1)
+      rows.template add<1>(batch::load_aligned(ring[0].data() + b));
+    visit.end(b, rows);
   }
 }
 

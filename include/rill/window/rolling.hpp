@@ -114,16 +114,19 @@ class shifted_moments {
 ///
 /// Numerics: sums are kept in `Acc` (double by default) shifted by a
 /// per-feature centre, updated by add-new/remove-old, and rebuilt exactly from
-/// the N rows of each completed block of N pushes (accumulated alongside, one
-/// add per push), at which point the centre moves to the block mean. So
-/// rounding error never carries over more than 2N updates, however long the
-/// stream, and no push costs more than another. After a level shift of J,
+/// the N rows of each completed block of N pushes, at which point the centre
+/// moves to the block mean. The block's sums are accumulated alongside, one add
+/// per push, so no push costs more than another; with min or max, whose
+/// backward pass already reads the block every N pushes, they are summed in that
+/// pass instead. So rounding error never carries over more than 2N updates,
+/// however long the stream. After a level shift of J,
 /// variance carries an absolute error of about N·eps·J² for up to 3N pushes
 /// (until a block that began after the shift has set the centre), then returns
 /// to N·eps·spread². min/max are exact (see extrema.hpp).
 ///
 /// Cost per push: O(D) with a few SIMD ops per register of features; min/max
-/// add an O(N·D) backward pass once every N pushes (the worst case). Memory: N
+/// add an O(N·D) backward pass once every N pushes (the worst case, out of
+/// line). Memory: N
 /// rows of Acc plus N + 1 more per extreme, inline; never allocates; trivially
 /// copyable. One thread owns it.
 template <std::size_t D, std::size_t N, stat Stats, class T = float, class Acc = double,
@@ -143,11 +146,20 @@ class rolling {
   static constexpr bool moments = detail::needs_moments(Stats);
   static constexpr bool want_min = has(Stats, stat::min);
   static constexpr bool want_max = has(Stats, stat::max);
+  // With min or max, every N-th push already reads the whole ring backwards; the
+  // block's shifted sums are taken in that pass instead of by every push (which
+  // cost two loads and two stores per register of features).
+  static constexpr bool sums_in_pass = moments && (want_min || want_max);
 
   struct moment_state {
-    row_acc centre{}, s1{}, s2{}, f1{}, f2{};
+    row_acc centre{}, s1{}, s2{};
   };
-  using moments_t = std::conditional_t<moments, moment_state, detail::no_state>;
+  struct moment_state_with_block_sums : moment_state {
+    row_acc f1{}, f2{};  // the current block's shifted sums, accumulated per push
+  };
+  using moments_t = std::conditional_t<
+      moments, std::conditional_t<sums_in_pass, moment_state, moment_state_with_block_sums>,
+      detail::no_state>;
   using min_t = std::conditional_t<want_min, detail::block_extrema<Acc, Dp, N, false, Arch>,
                                    detail::no_state>;
   using max_t =
@@ -179,7 +191,7 @@ class rolling {
   /// The current statistics as the row this stage emits. O(D).
   output_row row() const noexcept {
     output_row out;  // every column is written: no zeroing first
-    write_row(out);
+    write_row(out.data());
     return out;
   }
 
@@ -188,6 +200,14 @@ class rolling {
     if (!push(in.x)) return;
     output_type out{in.id, in.time_ns, row()};
     emit(out);
+  }
+  /// The stage's call with the row written at `out[0, output_width)` instead of
+  /// emitted: how `assemble` has its parts fill its row in place. False (nothing
+  /// written) if the NaN policy skipped the row.
+  bool emit_into(const input_type &in, T *out) noexcept {
+    if (!push(in.x)) return false;
+    write_row(out);
+    return true;
   }
 
   /// Rows in the window, min(pushes, N).
@@ -229,7 +249,7 @@ class rolling {
   }
   std::size_t last_slot() const noexcept { return static_cast<std::size_t>((seen_ - 1) % N); }
 
-  void push_screened(const row_acc &x) noexcept {
+  RILL_ALWAYS_INLINE void push_screened(const row_acc &x) noexcept {
     const std::size_t slot = static_cast<std::size_t>(seen_ % N);
     if constexpr (moments) {
       // First row: centre at it, so early sums don't cancel; a non-finite value (policy
@@ -252,8 +272,10 @@ class rolling {
         }
         s1.store_aligned(ms_.s1.data() + b);
         s2.store_aligned(ms_.s2.data() + b);
-        (batch::load_aligned(ms_.f1.data() + b) + d).store_aligned(ms_.f1.data() + b);
-        xsimd::fma(d, d, batch::load_aligned(ms_.f2.data() + b)).store_aligned(ms_.f2.data() + b);
+        if constexpr (!sums_in_pass) {
+          (batch::load_aligned(ms_.f1.data() + b) + d).store_aligned(ms_.f1.data() + b);
+          xsimd::fma(d, d, batch::load_aligned(ms_.f2.data() + b)).store_aligned(ms_.f2.data() + b);
+        }
       }
     }
     // Register by register: a struct copy went through 16-byte moves and a reload.
@@ -261,51 +283,87 @@ class rolling {
       batch::load_aligned(x.data() + b).store_aligned(ring_[slot].data() + b);
     if constexpr (want_min) mins_.take(slot, x);
     if constexpr (want_max) maxs_.take(slot, x);
-    if (slot == N - 1) {
-      if constexpr (want_min && want_max)
-        detail::complete_blocks(ring_, mins_, maxs_);
-      else if constexpr (want_min)
-        detail::complete_blocks(ring_, mins_);
-      else if constexpr (want_max)
-        detail::complete_blocks(ring_, maxs_);
-    }
+    if (slot == N - 1) complete_block();
     ++seen_;
-    if constexpr (moments) {
-      if (slot == N - 1) rebuild();
+  }
+
+  // Every N-th push: the extremes' backward pass and the moments' rebuild over the
+  // block just completed. Out of line: it runs once in N pushes, and inlined it
+  // crowded the per-push path's registers (and pushed push() itself out of line).
+  RILL_NOINLINE void complete_block() noexcept {
+    auto backward_pass = [this](auto &&visit) noexcept {
+      if constexpr (want_min && want_max)
+        detail::complete_blocks(ring_, visit, mins_, maxs_);
+      else if constexpr (want_min)
+        detail::complete_blocks(ring_, visit, mins_);
+      else if constexpr (want_max)
+        detail::complete_blocks(ring_, visit, maxs_);
+    };
+    if constexpr (sums_in_pass) {
+      backward_pass(block_sums{*this});
+    } else {
+      backward_pass(detail::no_row_visitor{});
+      if constexpr (moments) {
+        for (std::size_t b = 0; b < Dp; b += W)
+          rebuild(b, batch::load_aligned(ms_.f1.data() + b),
+                  batch::load_aligned(ms_.f2.data() + b));
+        ms_.f1 = row_acc{};
+        ms_.f2 = row_acc{};
+      }
     }
   }
 
+  // Σ(x − c) and Σ(x − c)² of the block's rows, one register of features at a time,
+  // summed in the extremes' backward pass (sums_in_pass) in four interleaved
+  // partial sums, then rebuilt from.
+  struct block_sums {
+    static constexpr bool all_rows = true;
+    struct running {
+      batch c, f1[4], f2[4];
+      template <std::size_t K>
+      RILL_ALWAYS_INLINE void add(const batch &v) noexcept {
+        const batch d = v - c;
+        f1[K] += d;
+        f2[K] = xsimd::fma(d, d, f2[K]);
+      }
+    };
+    rolling &w;
+    RILL_ALWAYS_INLINE running begin(std::size_t b) const noexcept {
+      const batch zero(Acc(0));
+      return {batch::load_aligned(w.ms_.centre.data() + b),
+              {zero, zero, zero, zero},
+              {zero, zero, zero, zero}};
+    }
+    RILL_ALWAYS_INLINE void end(std::size_t b, const running &r) const noexcept {
+      w.rebuild(b, (r.f1[0] + r.f1[1]) + (r.f1[2] + r.f1[3]),
+                (r.f2[0] + r.f2[1]) + (r.f2[2] + r.f2[3]));
+    }
+  };
+
   // The window now holds exactly the N rows of the block just completed, and
-  // f1/f2 are their shifted sums accumulated from zero: adopt them, re-centred
+  // f1/f2 (register b) are their shifted sums from zero: adopt them, re-centred
   // on the block mean. The shift applied is the one actually stored (c' - c
   // after rounding), so the algebra Σ(x-c') = f1 - Nδ, Σ(x-c')² = f2 - 2δ·f1 +
   // Nδ² is exact up to the rounding of those few operations.
-  void rebuild() noexcept {
+  RILL_ALWAYS_INLINE void rebuild(std::size_t b, const batch &f1, const batch &f2) noexcept {
     const batch n(static_cast<Acc>(N));
-    for (std::size_t b = 0; b < Dp; b += W) {
-      const batch f1 = batch::load_aligned(ms_.f1.data() + b);
-      const batch f2 = batch::load_aligned(ms_.f2.data() + b);
-      const batch c = batch::load_aligned(ms_.centre.data() + b);
-      // A non-finite block (policy propagate) keeps its centre, so it cannot
-      // poison it.
-      const batch mean = f1 / n;
-      const batch c2 = xsimd::select(xsimd::isfinite(mean), c + mean, c);
-      const batch delta = c2 - c;
-      c2.store_aligned(ms_.centre.data() + b);
-      xsimd::fnma(n, delta, f1).store_aligned(ms_.s1.data() + b);
-      // f2 - 2δ·f1 + Nδ² = f2 - δ·(2·f1 - Nδ)
-      xsimd::fnma(delta, xsimd::fnma(n, delta, f1 + f1), f2).store_aligned(ms_.s2.data() + b);
-    }
-    ms_.f1 = row_acc{};
-    ms_.f2 = row_acc{};
+    const batch c = batch::load_aligned(ms_.centre.data() + b);
+    // A non-finite block (policy propagate) keeps its centre, so it cannot
+    // poison it.
+    const batch mean = f1 / n;
+    const batch c2 = xsimd::select(xsimd::isfinite(mean), c + mean, c);
+    const batch delta = c2 - c;
+    c2.store_aligned(ms_.centre.data() + b);
+    xsimd::fnma(n, delta, f1).store_aligned(ms_.s1.data() + b);
+    // f2 - 2δ·f1 + Nδ² = f2 - δ·(2·f1 - Nδ)
+    xsimd::fnma(delta, xsimd::fnma(n, delta, f1 + f1), f2).store_aligned(ms_.s2.data() + b);
   }
 
-  template <class Out>
-  void write_row(Out &out) const noexcept {
+  void write_row(T *out) const noexcept {
     std::size_t col = 0;
     const std::size_t n = count();
     if constexpr (has(Stats, stat::count)) out[col++] = static_cast<T>(n);
-    detail::column_writer<T, D, batch> emit_block(out.data(), col);
+    detail::column_writer<T, D, batch> emit_block(out, col);
     if constexpr (moments) {
       using moments_of = detail::shifted_moments<batch, Acc>;
       // A full window's divisors are known: no division per row.
