@@ -434,9 +434,12 @@ TEST_CASE("batch scoring equals one-row scoring and a plain walk, forests in and
     int depth;
     std::size_t groups;
   };
-  // 256 KiB of nodes + leaves per block: depth 8 holds 85 trees, depth 10 holds 21.
-  for (const shape s : {shape{30, 6, 1}, shape{200, 8, 1}, shape{40, 10, 1}, shape{90, 8, 3},
-                        shape{7, 3, 2}}) {
+  // 256 KiB of blocked trees per block of the batch walk: depth 8 holds 56 trees,
+  // depth 10 holds 14. Depths 0 and 1 are padded to the blocked layout's least, 2;
+  // up to depth 4 the top levels are padded to a cache line.
+  for (const shape s :
+       {shape{30, 6, 1}, shape{200, 8, 1}, shape{40, 10, 1}, shape{90, 8, 3}, shape{7, 3, 2},
+        shape{5, 0, 1}, shape{9, 1, 2}, shape{11, 2, 1}, shape{20, 4, 1}}) {
     INFO(s.trees << " trees of depth " << s.depth << ", " << s.groups << " groups");
     rill::tree_ensemble_spec spec;
     spec.num_features = F;

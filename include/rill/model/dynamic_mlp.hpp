@@ -13,30 +13,16 @@
 #include <vector>
 
 #include "rill/config.hpp"
+#include "rill/detail/aligned_allocator.hpp"
 #include "rill/model/activation.hpp"
 #include "rill/model/dispatch.hpp"
 
 RILL_NAMESPACE_BEGIN
 
 namespace detail {
-/// std::allocator with 64-byte alignment (weights rows start on register boundaries).
+/// Weights rows start on register boundaries.
 template <class T>
-struct aligned_allocator {
-  using value_type = T;
-  aligned_allocator() noexcept = default;
-  template <class U>
-  aligned_allocator(const aligned_allocator<U>&) noexcept {}
-  T* allocate(std::size_t n) {
-    return static_cast<T*>(::operator new(n * sizeof(T), std::align_val_t{weight_alignment}));
-  }
-  void deallocate(T* p, std::size_t) noexcept {
-    ::operator delete(p, std::align_val_t{weight_alignment});
-  }
-  template <class U>
-  bool operator==(const aligned_allocator<U>&) const noexcept {
-    return true;
-  }
-};
+using weight_allocator = aligned_allocator<T, weight_alignment>;
 }  // namespace detail
 
 /// One layer of a `dynamic_mlp`: its number of outputs and activation.
@@ -154,8 +140,8 @@ class dynamic_mlp {
   std::size_t inputs_;
   const detail::kernel_set* kernels_;
   std::vector<meta> layers_;
-  std::vector<T, detail::aligned_allocator<T>> storage_;
-  std::vector<T, detail::aligned_allocator<T>> scratch_;
+  std::vector<T, detail::weight_allocator<T>> storage_;
+  std::vector<T, detail::weight_allocator<T>> scratch_;
 };
 
 RILL_NAMESPACE_END

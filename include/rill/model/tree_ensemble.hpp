@@ -11,9 +11,10 @@
 //    handles categorical splits, LightGBM zero-as-missing and any depth;
 //  * complete (XGBoost-style float32 forests whose splits are all plain numeric,
 //    at most `max_complete_depth` deep, at most `max_key_features` features): each
-//    tree padded to a complete binary tree of the forest's depth. A row is first
-//    turned into order-preserving integer keys (two per feature, one per NaN
-//    direction), so a level is one unsigned compare and `m = 2m + carry`, with no
+//    tree padded to a complete binary tree of the forest's depth, its last two levels
+//    and their leaves blocked in cache lines (see tree_ensemble::top_slots). A row is
+//    first turned into order-preserving integer keys (two per feature, one per NaN
+//    direction), so a level is one unsigned compare and an add with carry, with no
 //    branch; eight trees are walked in lock-step.
 #pragma once
 
@@ -35,6 +36,7 @@
 
 #include "rill/config.hpp"
 #include "rill/core/event.hpp"
+#include "rill/detail/aligned_allocator.hpp"
 #include "rill/detail/exp.hpp"
 
 RILL_NAMESPACE_BEGIN
@@ -300,6 +302,25 @@ class tree_ensemble {
   static constexpr std::size_t max_key_features = 256;
   static constexpr std::uint32_t lockstep = 8;  // trees (one row) or rows (batch) walked together
 
+  // Blocked complete layout of a forest of depth D >= 2 (shallower forests are padded
+  // to 2). Per tree, `tree_slots(D)` node words: first the top D - 2 levels in heap
+  // order (words 1 .. 2^(D-2) - 1 of `top_slots(D)`), then 2^(D-2) bottom blocks of 8
+  // words, one cache line each: [unused, the block's root, its two children, the four
+  // leaves below them (a leaf's float in the low half of its word)]. A walk thus
+  // touches the top lines, which the forest's trees share in L1, and one bottom line,
+  // instead of one line per lower level and another for the leaf.
+  static constexpr std::size_t top_slots(int d) noexcept {
+    return std::max<std::size_t>(std::size_t(1) << (d - 2), 8);
+  }
+  static constexpr std::size_t tree_slots(int d) noexcept {
+    return top_slots(d) + 8 * (std::size_t(1) << (d - 2));
+  }
+  static float leaf_at(const cnode* c) noexcept {
+    float v;
+    std::memcpy(&v, c, sizeof v);
+    return v;
+  }
+
   // Order-preserving map float -> uint32 with -0 == +0: key(x) < key(t) iff x < t for
   // all non-NaN x and t; non-NaN keys lie in [0x007fffff, 0xff800000].
   static RILL_ALWAYS_INLINE std::uint32_t order_key(float x) noexcept {
@@ -431,10 +452,12 @@ class tree_ensemble {
     }
   }
 
-  template <class Isa>
+  enum class step { heap, block_root, block };
+  template <step Step, class Isa>
   static void descend(const cnode* tree, const std::uint32_t* keys, std::size_t& m) noexcept;
   template <int Depth, class Isa>
-  void walk_group(const std::uint32_t* keys, std::size_t g, std::size_t* m) const noexcept;
+  static void walk_lockstep(const cnode* base, std::size_t tree_stride, const std::uint32_t* keys,
+                            std::size_t key_stride, std::size_t* m) noexcept;
   template <int Depth, class Isa>
   void complete_margin(const float* row, float* m) const noexcept;
   template <int Depth, class Isa>
@@ -458,12 +481,14 @@ class tree_ensemble {
   std::vector<double> leaf_double_;
   std::vector<cat_set> cat_sets_;
   std::vector<std::uint32_t> cat_words_;
-  // Complete layout: per tree 2^d node slots and 2^d leaves, d = complete_depth_.
+  // Complete layout, d = complete_depth_: per tree tree_slots(d) node words, blocked
+  // as described at top_slots (the scalar one-row and batch kernels).
   int complete_depth_ = -1;
-  std::vector<cnode> cnodes_;
-  std::vector<float> cleaves_;
-  // The nodes' two fields again as separate arrays, for the SIMD batch path's
+  std::vector<cnode, detail::aligned_allocator<cnode>> cnodes_;
+  // The same trees in plain heap order (2^d node slots, 1-based, and 2^d leaves per
+  // tree), the nodes' two fields as separate arrays: the AVX-512 batch path's
   // in-register table lookups and gathers.
+  std::vector<float> cleaves_;
   std::vector<std::uint32_t> cslot_, ckey_;
 };
 

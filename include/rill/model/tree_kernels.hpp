@@ -186,23 +186,23 @@ inline void tree_ensemble::build(const tree_ensemble_spec& spec) {
     }
   }
 
-  // Complete layout for plain numeric float32 forests of bounded depth and width.
-  // Tree t owns 2^D node slots from t * 2^D (1-based heap order: children of m are
-  // 2m and 2m+1; slot 0 unused) and 2^D leaves from t * 2^D. The tree count is
-  // padded to a multiple of `lockstep` with never-added dummy trees.
+  // Complete layout for plain numeric float32 forests of bounded depth and width,
+  // first in heap order: tree t owns 2^D node slots from t * 2^D (1-based: children of
+  // m are 2m and 2m+1; slot 0 unused) and 2^D leaves from t * 2^D. The tree count is
+  // padded to a multiple of `lockstep` with never-added dummy trees. Forests shallower
+  // than 2 are padded to depth 2, the blocked layout's least.
   complete_depth_ = -1;
   cnodes_.clear();
   cleaves_.clear();
   cslot_.clear();
   ckey_.clear();
   const std::size_t T = spec.trees.size();
+  const int D = std::max(int(max_depth_), 2);
   if (!any_special && !double_acc_ && max_depth_ <= max_complete_depth && T > 0 &&
-      num_features_ <= max_key_features &&
-      T * (std::size_t(1) << max_depth_) <= (std::size_t(1) << 24)) {
-    const int D = int(max_depth_);
+      num_features_ <= max_key_features && T * (std::size_t(1) << D) <= (std::size_t(1) << 24)) {
     const std::size_t I = (std::size_t(1) << D) - 1, L = std::size_t(1) << D;
     const std::size_t padded = (T + lockstep - 1) / lockstep * lockstep;
-    cnodes_.assign(padded * L, cnode{0u, 0u});
+    std::vector<cnode> heap(padded * L, cnode{0u, 0u});
     cleaves_.assign(padded * L, 0.0f);
     struct item {
       std::uint32_t flat, pos;
@@ -227,48 +227,79 @@ inline void tree_ensemble::build(const tree_ensemble_spec& spec) {
           continue;
         }
         const bool dl = nd.flags & flag_default_left;
-        cnodes_[t * L + it.pos + 1] = {
+        heap[t * L + it.pos + 1] = {
             order_key(nd.value) - 1u,
             (nd.feature + (dl ? 0u : std::uint32_t(num_features_))) * lockstep};
         work.push_back({nd.left, 2 * it.pos + 1, it.level + 1});
         work.push_back({nd.left + 1, 2 * it.pos + 2, it.level + 1});
       }
     }
-    cslot_.resize(cnodes_.size());
-    ckey_.resize(cnodes_.size());
-    for (std::size_t i = 0; i < cnodes_.size(); ++i) {
-      cslot_[i] = cnodes_[i].slot;
-      ckey_[i] = cnodes_[i].key_m1;
+    cslot_.resize(heap.size());
+    ckey_.resize(heap.size());
+    for (std::size_t i = 0; i < heap.size(); ++i) {
+      cslot_[i] = heap[i].slot;
+      ckey_[i] = heap[i].key_m1;
+    }
+    // Then blocked (see top_slots): the top D - 2 levels as they are, and below each
+    // node r of level D - 2 (heap r in [2^(D-2), 2^(D-1))) a block holding r at word
+    // 1, its children 2r, 2r + 1 at words 2, 3 and the leaves 4r .. 4r + 3 at 4 .. 7.
+    const std::size_t U = std::size_t(1) << (D - 2), S = tree_slots(D), top = top_slots(D);
+    cnodes_.assign(padded * S, cnode{0u, 0u});
+    for (std::size_t t = 0; t < padded; ++t) {
+      const cnode* h = heap.data() + t * L;
+      cnode* c = cnodes_.data() + t * S;
+      for (std::size_t p = 1; p < U; ++p) c[p] = h[p];
+      for (std::size_t q = 0; q < U; ++q) {
+        cnode* blk = c + top + 8 * q;
+        const std::size_t r = U + q;
+        blk[1] = h[r];
+        blk[2] = h[2 * r];
+        blk[3] = h[2 * r + 1];
+        for (std::size_t j = 0; j < 4; ++j)
+          std::memcpy(&blk[4 + j].key_m1, &cleaves_[t * L + (4 * r + j - L)], sizeof(float));
+      }
     }
     complete_depth_ = D;
   }
 }
 
-// Walks the `lockstep` trees of group g in lock-step for one row: independent load
-// chains keep the core busy while each waits on its node and key loads. Tree k's
-// slots sit at a constant offset from the group's base, so a step is a slot load, a
-// key load, a compare against the node and `m = 2m + carry` (cmp + adc).
+// Walks K trees for one row (tree_stride = tree_slots, key_stride 0) or one tree for
+// K rows (tree_stride 0, key_stride 1: the rows' keys are interleaved) in lock-step:
+// independent load chains keep the core busy while each waits on its node and key
+// loads. Over the blocked layout (see top_slots): D - 2 heap levels, `m = 2m + carry`
+// (cmp + adc); then into the block below (word 1 of block m - 2^(D-2)) and two levels
+// there; m ends on the leaf's word.
 template <int Depth, class Isa>
-RILL_ALWAYS_INLINE RILL_TREE_SCALAR_KERNEL void tree_ensemble::walk_group(
-    const std::uint32_t* keys, std::size_t g, std::size_t* m) const noexcept {
-  constexpr std::size_t K = lockstep, L = std::size_t(1) << Depth;
-  const cnode* gn = cnodes_.data() + g * K * L;
+RILL_ALWAYS_INLINE RILL_TREE_SCALAR_KERNEL void tree_ensemble::walk_lockstep(
+    const cnode* base, std::size_t tree_stride, const std::uint32_t* keys, std::size_t key_stride,
+    std::size_t* m) noexcept {
+  constexpr std::size_t K = lockstep;
+  static_assert(Depth >= 2, "the blocked layout is at least two levels deep");
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  // One register for the group's base (the compiler otherwise keeps base and
-  // offset apart and adds them at every step).
-  asm("" : "+r"(gn));
+  // One register for the base (the compiler otherwise keeps base and offset apart
+  // and adds them at every step).
+  asm("" : "+r"(base));
 #endif
   // Local indices, the depth loop unrolled: they stay in registers (indexing the
   // caller's array inside a rolled loop made GCC store every index at every level).
   std::size_t mm[K];
   for (std::size_t k = 0; k < K; ++k) mm[k] = 1;
 #pragma GCC unroll 16
-  for (int d = 0; d < Depth; ++d) {
+  for (int d = 0; d < Depth - 2; ++d) {
 #pragma GCC unroll 16
-    for (std::size_t k = 0; k < K; ++k) {
-      descend<Isa>(gn + k * L, keys, mm[k]);
-    }
+    for (std::size_t k = 0; k < K; ++k)
+      descend<step::heap, Isa>(base + k * tree_stride, keys + k * key_stride, mm[k]);
   }
+  // Unsigned wrap-around is intended: the constant is negative for deep trees.
+  constexpr std::size_t enter = top_slots(Depth) + 1 - 8 * (std::size_t(1) << (Depth - 2));
+#pragma GCC unroll 16
+  for (std::size_t k = 0; k < K; ++k) {
+    mm[k] = 8 * mm[k] + enter;
+    descend<step::block_root, Isa>(base + k * tree_stride, keys + k * key_stride, mm[k]);
+  }
+#pragma GCC unroll 16
+  for (std::size_t k = 0; k < K; ++k)
+    descend<step::block, Isa>(base + k * tree_stride, keys + k * key_stride, mm[k]);
   for (std::size_t k = 0; k < K; ++k) m[k] = mm[k];
 }
 
@@ -276,24 +307,25 @@ RILL_ALWAYS_INLINE RILL_TREE_SCALAR_KERNEL void tree_ensemble::walk_group(
 template <int Depth, class Isa>
 RILL_TREE_SCALAR_KERNEL void tree_ensemble::complete_margin(const float* row,
                                                             float* out) const noexcept {
-  constexpr std::size_t K = lockstep, L = std::size_t(1) << Depth;
+  constexpr std::size_t K = lockstep, S = tree_slots(Depth);
   alignas(64) std::uint32_t keys[2 * max_key_features * K];
   row_keys<Isa>(row, keys, 0);
   const std::size_t T = tree_root_.size(), groups = (T + K - 1) / K;
   float acc = base_margin_[0];
   for (std::size_t g = 0; g < groups; ++g) {
+    const cnode* gn = cnodes_.data() + g * K * S;
     std::size_t m[K];
-    walk_group<Depth, Isa>(keys, g, m);
-    const float* gl = cleaves_.data() + g * K * L - L;  // leaf of heap index m: gl[k*L + m]
+    walk_lockstep<Depth, Isa>(gn, S, keys, 0, m);
     const std::size_t active = std::min(K, T - g * K);
     if (single_group_) {
       if (active == K) {
-        for (std::size_t k = 0; k < K; ++k) acc += gl[k * L + m[k]];
+        for (std::size_t k = 0; k < K; ++k) acc += leaf_at(gn + k * S + m[k]);
       } else {
-        for (std::size_t k = 0; k < active; ++k) acc += gl[k * L + m[k]];
+        for (std::size_t k = 0; k < active; ++k) acc += leaf_at(gn + k * S + m[k]);
       }
     } else {
-      for (std::size_t k = 0; k < active; ++k) out[tree_group_[g * K + k]] += gl[k * L + m[k]];
+      for (std::size_t k = 0; k < active; ++k)
+        out[tree_group_[g * K + k]] += leaf_at(gn + k * S + m[k]);
     }
   }
   if (single_group_) out[0] = acc;
@@ -306,8 +338,7 @@ void tree_ensemble::margin_float(const float* row, float* m) const noexcept {
 #define RILL_TREE_DEPTH_CASE(D) \
   case D:                       \
     return complete_margin<D, Isa>(row, m);
-    RILL_TREE_DEPTH_CASE(0)
-    RILL_TREE_DEPTH_CASE(1) RILL_TREE_DEPTH_CASE(2) RILL_TREE_DEPTH_CASE(3) RILL_TREE_DEPTH_CASE(4)
+    RILL_TREE_DEPTH_CASE(2) RILL_TREE_DEPTH_CASE(3) RILL_TREE_DEPTH_CASE(4)
         RILL_TREE_DEPTH_CASE(5) RILL_TREE_DEPTH_CASE(6) RILL_TREE_DEPTH_CASE(7)
             RILL_TREE_DEPTH_CASE(8) RILL_TREE_DEPTH_CASE(9) RILL_TREE_DEPTH_CASE(10)
                 RILL_TREE_DEPTH_CASE(11) RILL_TREE_DEPTH_CASE(12)
@@ -318,15 +349,18 @@ void tree_ensemble::margin_float(const float* row, float* m) const noexcept {
     m[tree_group_[t]] += nodes_[walk_general(row, tree_root_[t])].value;
 }
 
-// One level for one tree and one row: m = 2m + (key > key_m1), as cmp + adc on x86-64.
-template <class Isa>
+// One level for one tree and one row, as cmp + adc on x86-64, c = (key > key_m1):
+// in heap order m = 2m + c; inside a bottom block, where the word at 8q + h has its
+// children at 8q + 2h + {0, 1}, m = m + h + c with h = m & 7, which is 1 at the
+// block's root (step::block_root) and 2 or 3 below it (step::block).
+template <tree_ensemble::step Step, class Isa>
 RILL_ALWAYS_INLINE void tree_ensemble::descend(const cnode* tree, const std::uint32_t* keys,
                                                std::size_t& m) noexcept {
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
   // The node as one 8-byte load (key_m1 low, slot high): two loads a step instead of
   // three, which is what bounds the batch walk. The slot is one shift away (shrx with
   // BMI2, leaving the word intact), key_m1 is the word's low half. CF = key > key_m1
-  // (unsigned), then m = 2m + CF; compilers would emit setb/movzx/lea.
+  // (unsigned), then the add with carry; compilers would emit setb/movzx/lea.
   static_assert(sizeof(cnode) == 8 && offsetof(cnode, slot) == 4,
                 "descend reads a node as one little-endian word: key_m1 low, slot high");
   std::uint64_t c;
@@ -339,11 +373,22 @@ RILL_ALWAYS_INLINE void tree_ensemble::descend(const cnode* tree, const std::uin
   const std::uint64_t slot = c >> 32;
 #endif
   const std::uint32_t key = keys[slot];
-  asm("cmpl %[key], %k[c]\n\tadcq %[m], %[m]" : [m] "+r"(m) : [c] "r"(c), [key] "r"(key) : "cc");
+  if constexpr (Step == step::heap) {
+    asm("cmpl %[key], %k[c]\n\tadcq %[m], %[m]" : [m] "+r"(m) : [c] "r"(c), [key] "r"(key) : "cc");
+  } else if constexpr (Step == step::block_root) {
+    asm("cmpl %[key], %k[c]\n\tadcq $1, %[m]" : [m] "+r"(m) : [c] "r"(c), [key] "r"(key) : "cc");
+  } else {
+    const std::size_t h = m & 7;
+    asm("cmpl %[key], %k[c]\n\tadcq %[h], %[m]"
+        : [m] "+r"(m)
+        : [c] "r"(c), [key] "r"(key), [h] "r"(h)
+        : "cc");
+  }
 #else
   const cnode& c = tree[m];
   const std::uint32_t key = keys[c.slot];
-  m = m + m + std::size_t(key > c.key_m1);
+  const std::size_t add = Step == step::heap ? m : Step == step::block_root ? 1 : (m & 7);
+  m = m + add + std::size_t(key > c.key_m1);
 #endif
 }
 
@@ -460,8 +505,8 @@ RILL_TREE_SCALAR_KERNEL void tree_ensemble::complete_batch(const float* rows, st
 #if defined(__AVX512F__)
   if (num_groups_ == 1) return complete_batch_avx512<Depth, Isa>(rows, n, stride, out);
 #endif
-  constexpr std::size_t L = std::size_t(1) << Depth, R = lockstep;
-  constexpr std::size_t tree_bytes = L * (sizeof(cnode) + sizeof(float));
+  constexpr std::size_t S = tree_slots(Depth), R = lockstep;
+  constexpr std::size_t tree_bytes = S * sizeof(cnode);
   constexpr std::size_t block_budget = 256 * 1024;
   constexpr std::size_t block_trees = std::max<std::size_t>(1, block_budget / tree_bytes);
   const std::size_t T = tree_root_.size();
@@ -488,20 +533,17 @@ RILL_TREE_SCALAR_KERNEL void tree_ensemble::complete_batch(const float* rows, st
     for (std::size_t t0 = 0; t0 < T; t0 += block_trees) {
       const std::size_t t1 = std::min(T, t0 + block_trees);
       for (std::size_t t = t0; t < t1; ++t) {
-        const cnode* tn = cnodes_.data() + t * L;
-        const float* tl = cleaves_.data() + t * L - L;
+        const cnode* tn = cnodes_.data() + t * S;
         const std::uint32_t g = tree_group_[t];
         for (std::size_t r = r0; r < r1; r += R) {
           const std::uint32_t* kk = keys + (r - r0) / R * block_keys;
           std::size_t m[R];
-          for (std::size_t k = 0; k < R; ++k) m[k] = 1;
-          for (int d = 0; d < Depth; ++d)
-            for (std::size_t k = 0; k < R; ++k) descend<Isa>(tn, kk + k, m[k]);
+          walk_lockstep<Depth, Isa>(tn, 0, kk, 1, m);
           const std::size_t active = std::min(R, r1 - r);
           if (active == R) {
-            for (std::size_t k = 0; k < R; ++k) out[(r + k) * G + g] += tl[m[k]];
+            for (std::size_t k = 0; k < R; ++k) out[(r + k) * G + g] += leaf_at(tn + m[k]);
           } else {
-            for (std::size_t k = 0; k < active; ++k) out[(r + k) * G + g] += tl[m[k]];
+            for (std::size_t k = 0; k < active; ++k) out[(r + k) * G + g] += leaf_at(tn + m[k]);
           }
         }
       }
@@ -523,8 +565,7 @@ void tree_ensemble::predict_margin_batch(const float* rows, std::size_t n,
 #define RILL_TREE_DEPTH_CASE(D) \
   case D:                       \
     return complete_batch<D, Isa>(rows, n, stride, out);
-    RILL_TREE_DEPTH_CASE(0)
-    RILL_TREE_DEPTH_CASE(1) RILL_TREE_DEPTH_CASE(2) RILL_TREE_DEPTH_CASE(3) RILL_TREE_DEPTH_CASE(4)
+    RILL_TREE_DEPTH_CASE(2) RILL_TREE_DEPTH_CASE(3) RILL_TREE_DEPTH_CASE(4)
         RILL_TREE_DEPTH_CASE(5) RILL_TREE_DEPTH_CASE(6) RILL_TREE_DEPTH_CASE(7)
             RILL_TREE_DEPTH_CASE(8) RILL_TREE_DEPTH_CASE(9) RILL_TREE_DEPTH_CASE(10)
                 RILL_TREE_DEPTH_CASE(11) RILL_TREE_DEPTH_CASE(12)
