@@ -439,7 +439,8 @@ TEST_CASE("batch scoring equals one-row scoring and a plain walk, forests in and
   // up to depth 4 the top levels are padded to a cache line.
   for (const shape s :
        {shape{30, 6, 1}, shape{200, 8, 1}, shape{40, 10, 1}, shape{90, 8, 3}, shape{7, 3, 2},
-        shape{5, 0, 1}, shape{9, 1, 2}, shape{11, 2, 1}, shape{20, 4, 1}}) {
+        shape{5, 0, 1}, shape{9, 1, 2}, shape{11, 2, 1}, shape{20, 4, 1}, shape{20, 5, 1},
+        shape{12, 12, 1}}) {
     INFO(s.trees << " trees of depth " << s.depth << ", " << s.groups << " groups");
     rill::tree_ensemble_spec spec;
     spec.num_features = F;

@@ -303,6 +303,10 @@ TEST_CASE("rolling statistics equal a naive recomputation over 1e5 events", "[wi
   compare_with_naive<2, 100>(seed + 4, 20000);
   compare_with_naive<16, 64, false>(seed + 5, 20000);
   compare_with_naive<5, 7, false>(seed + 6, 20000);
+  // The backward pass steps four rows at a time: N = 5 takes only the remainder loop,
+  // N = 6 one step of four and no remainder.
+  compare_with_naive<3, 5>(seed + 7, 20000);
+  compare_with_naive<4, 6>(seed + 8, 20000);
 }
 
 // ---------------------------------------------------------------- numerics
@@ -608,6 +612,11 @@ TEST_CASE("assemble concatenates raw and derived rows into a compile-time width"
                               rill::lag<3, 1, rill::lag_op::diff, double>());
   using S = decltype(stage);
   static_assert(S::output_width == 3 + 6 + 3 + 3);
+  // rolling and ewm write their columns in place (a drifted signature would fall back
+  // to copying without a word); lag is copied.
+  static_assert(rill::detail::writes_row_in_place<rill::rolling<3, 4, stat::mean, double>>);
+  static_assert(rill::detail::writes_row_in_place<rill::ewm<3, stat::mean, double>>);
+  static_assert(!rill::detail::writes_row_in_place<rill::lag<3, 1, rill::lag_op::diff, double>>);
   static_assert(std::is_same_v<S::output_type, rill::event<15, double>>);
   static_assert(rill::stage<S>);
   static_assert(std::is_trivially_copyable_v<S>);

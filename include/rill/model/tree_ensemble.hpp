@@ -294,7 +294,8 @@ class tree_ensemble {
   // num_features + f otherwise (NaN keyed 0xffffffff: right). One unsigned compare
   // `key(x) > key(threshold) - 1` then decides `!(x < threshold)` and the missing-value
   // rule together, and with 1-based heap numbering the child is `2m + right`, which
-  // compiles to cmp + adc.
+  // compiles to cmp + adc (in the top levels; the last two step inside a block, see
+  // top_slots).
   struct cnode {
     std::uint32_t key_m1;  // low half of the node word: compared as a 32-bit register
     std::uint32_t slot;    // high half: one shift gives it zero-extended, ready to index

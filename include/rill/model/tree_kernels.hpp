@@ -198,8 +198,11 @@ inline void tree_ensemble::build(const tree_ensemble_spec& spec) {
   ckey_.clear();
   const std::size_t T = spec.trees.size();
   const int D = std::max(int(max_depth_), 2);
+  // The bound is on the blocked words (8 bytes each, 256 MiB); the heap-order arrays
+  // add 12 bytes per 2^D slots.
   if (!any_special && !double_acc_ && max_depth_ <= max_complete_depth && T > 0 &&
-      num_features_ <= max_key_features && T * (std::size_t(1) << D) <= (std::size_t(1) << 24)) {
+      num_features_ <= max_key_features &&
+      (T + lockstep) * tree_slots(D) <= (std::size_t(1) << 25)) {
     const std::size_t I = (std::size_t(1) << D) - 1, L = std::size_t(1) << D;
     const std::size_t padded = (T + lockstep - 1) / lockstep * lockstep;
     std::vector<cnode> heap(padded * L, cnode{0u, 0u});
@@ -290,7 +293,7 @@ RILL_ALWAYS_INLINE RILL_TREE_SCALAR_KERNEL void tree_ensemble::walk_lockstep(
     for (std::size_t k = 0; k < K; ++k)
       descend<step::heap, Isa>(base + k * tree_stride, keys + k * key_stride, mm[k]);
   }
-  // Unsigned wrap-around is intended: the constant is negative for deep trees.
+  // Unsigned wrap-around is intended: the constant is negative from depth 3 on.
   constexpr std::size_t enter = top_slots(Depth) + 1 - 8 * (std::size_t(1) << (Depth - 2));
 #pragma GCC unroll 16
   for (std::size_t k = 0; k < K; ++k) {

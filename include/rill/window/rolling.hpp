@@ -283,7 +283,9 @@ class rolling {
       batch::load_aligned(x.data() + b).store_aligned(ring_[slot].data() + b);
     if constexpr (want_min) mins_.take(slot, x);
     if constexpr (want_max) maxs_.take(slot, x);
-    if (slot == N - 1) complete_block();
+    if constexpr (moments || want_min || want_max) {
+      if (slot == N - 1) complete_block();
+    }
     ++seen_;
   }
 
