@@ -96,6 +96,24 @@ struct rill_assembled {
   }
 };
 
+// Each statistic set alone, float accumulators, written with emit_into into a
+// buffer: where a window event's time goes (docs/windows.md).
+template <stat S, bool WithEwm>
+struct rill_part {
+  rill::rolling<D, N, S, float, float> roll{1};
+  rill::ewm<D, stat::mean, float, float> ew = rill::ewm<D, stat::mean, float, float>::fading(0.1);
+  alignas(64) float out[5 * D] = {};
+  void step(const rill::event<D> &e) noexcept {
+    roll.emit_into(e, out);
+    if constexpr (WithEwm) ew.emit_into(e, out + 4 * D);
+  }
+};
+struct ewm_part {
+  rill::ewm<D, stat::mean, float, float> ew = rill::ewm<D, stat::mean, float, float>::fading(0.1);
+  alignas(64) float out[D] = {};
+  void step(const rill::event<D> &e) noexcept { ew.emit_into(e, out); }
+};
+
 template <class Impl>
 void run(benchmark::State &state) {
   static Impl impl;  // large (tens of KiB): static, built once, never allocates
@@ -126,6 +144,24 @@ void BM_window_rill_float_acc(benchmark::State &s) { run<rill_windows<float>>(s)
 void BM_window_naive_recompute(benchmark::State &s) { run<naive_recompute>(s); }
 void BM_window_assembled_double_acc(benchmark::State &s) { run<rill_assembled<double>>(s); }
 void BM_window_assembled_float_acc(benchmark::State &s) { run<rill_assembled<float>>(s); }
+void BM_window_part_mean(benchmark::State &s) { run<rill_part<stat::mean, false>>(s); }
+void BM_window_part_mean_std(benchmark::State &s) {
+  run<rill_part<stat::mean | stat::stddev, false>>(s);
+}
+void BM_window_part_min(benchmark::State &s) { run<rill_part<stat::min, false>>(s); }
+void BM_window_part_min_max(benchmark::State &s) {
+  run<rill_part<stat::min | stat::max, false>>(s);
+}
+void BM_window_part_all4(benchmark::State &s) { run<rill_part<stats, false>>(s); }
+void BM_window_part_ewm(benchmark::State &s) { run<ewm_part>(s); }
+void BM_window_part_all4_ewm(benchmark::State &s) { run<rill_part<stats, true>>(s); }
+BENCHMARK(BM_window_part_mean);
+BENCHMARK(BM_window_part_mean_std);
+BENCHMARK(BM_window_part_min);
+BENCHMARK(BM_window_part_min_max);
+BENCHMARK(BM_window_part_all4);
+BENCHMARK(BM_window_part_ewm);
+BENCHMARK(BM_window_part_all4_ewm);
 BENCHMARK(BM_window_rill_double_acc);
 BENCHMARK(BM_window_rill_float_acc);
 BENCHMARK(BM_window_assembled_double_acc);
