@@ -425,6 +425,67 @@ TEST_CASE(
   }
 }
 
+TEST_CASE("a row that needs no conversion is screened in place: a non-finite value in any "
+          "lane is still found and counted",
+          "[window][nan]") {
+  using rill::stat;
+  // D a whole number of registers and T = Acc: the window reads the caller's row
+  // directly when it is finite, and copies it only to apply a policy.
+  constexpr std::size_t D = 16;
+  using W = rill::rolling<D, 4, stat::mean | stat::min | stat::max, float, float>;
+  const float bad[] = {std::numeric_limits<float>::quiet_NaN(),
+                       std::numeric_limits<float>::infinity(),
+                       -std::numeric_limits<float>::infinity()};
+  for (std::size_t lane = 0; lane < D; ++lane) {
+    INFO("lane " << lane);
+    rill::feature_row<float, D> x{};
+    for (std::size_t i = 0; i < D; ++i) x[i] = float(i);
+    W skip(1, rill::nan_policy::skip), replace(1, rill::nan_policy::replace, -7.0f);
+    auto e = rill::ewm<D, stat::mean, float, float>::fading(0.5, rill::nan_policy::skip);
+    CHECK(skip.push(x));
+    CHECK(e.push(x));
+    x[lane] = bad[lane % 3];
+    CHECK_FALSE(skip.push(x));
+    CHECK_FALSE(e.push(x));
+    CHECK(skip.counters().nonfinite == 1);
+    CHECK(skip.counters().skipped_rows == 1);
+    CHECK(e.counters().skipped_rows == 1);
+    CHECK(skip.count() == 1);
+    CHECK(replace.push(x));
+    CHECK(replace.counters().nonfinite == 1);
+    CHECK(replace.min(lane) == -7.0f);
+    CHECK(replace.mean(lane) == -7.0f);
+    // The caller's row is not changed by the policy.
+    CHECK_FALSE(std::isfinite(x[lane]));
+  }
+}
+
+TEST_CASE("an empty window reports zeros, for any capacity", "[window]") {
+  using rill::stat;
+  constexpr stat all = stat::count | stat::sum | stat::mean | stat::variance | stat::stddev |
+                       stat::min | stat::max | stat::zscore;
+  auto check_empty = [](auto &w) {
+    const auto row = w.row();
+    for (float v : row) CHECK(v == 0.0f);
+    for (std::size_t i = 0; i < 3; ++i) {
+      CHECK(w.min(i) == 0.0);
+      CHECK(w.max(i) == 0.0);
+    }
+  };
+  auto exercise = [&](auto w) {
+    check_empty(w);
+    rill::feature_row<float, 3> x{{-1.0f, 2.0f, 5.0f}};
+    for (int k = 0; k < 250; ++k) w.push(x);
+    w.reset();
+    check_empty(w);
+  };
+  exercise(rill::rolling<3, 1, all>{});
+  exercise(rill::rolling<3, 3, all>{});
+  exercise(rill::rolling<3, 5, all, float, float>{});
+  exercise(rill::rolling<3, 64, all>{});
+  exercise(rill::rolling<3, 100, all, float, float>{});
+}
+
 TEST_CASE("the SIMD screen finds a non-finite value in any lane, and narrowing overflow",
           "[window][nan]") {
   using rill::stat;

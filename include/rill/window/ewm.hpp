@@ -85,12 +85,13 @@ class ewm {
   /// Takes row `x` observed at `time_ns` (used only with a half-life); false if
   /// the NaN policy skipped it. O(D).
   bool push(const feature_row<T, D> &x, std::int64_t time_ns = 0) noexcept {
-    row_acc v;
-    if (!detail::screen_row<Acc, Arch>(x, policy_, replacement_, v, counters_)) return false;
+    row_acc scratch;
+    const Acc *v = detail::screened_row<Acc, Arch>(x, policy_, replacement_, scratch, counters_);
+    if (v == nullptr) return false;
     const Acc a = weight_of(time_ns);
     const batch ba(a), keep(Acc(1) - a);
     for (std::size_t b = 0; b < Dp; b += W) {
-      const batch xv = batch::load_aligned(v.data() + b);
+      const batch xv = batch::load_unaligned(v + b);
       batch m = batch::load_aligned(mean_.data() + b);
       const batch d = xv - m;
       m = xsimd::fma(ba, d, m);
@@ -99,7 +100,9 @@ class ewm {
         (keep * xsimd::fma(ba * d, d, batch::load_aligned(var_.data() + b)))
             .store_aligned(var_.data() + b);
     }
-    if constexpr (has(Stats, stat::zscore)) last_ = v;
+    if constexpr (has(Stats, stat::zscore))
+      for (std::size_t b = 0; b < Dp; b += W)
+        batch::load_unaligned(v + b).store_aligned(last_.data() + b);
     ++seen_;
     return true;
   }
@@ -139,7 +142,11 @@ class ewm {
       : alpha_(alpha), half_life_ns_(half_life_ns), policy_(policy), replacement_(replacement) {}
 
   Acc weight_of(std::int64_t time_ns) noexcept {
-    if (half_life_ns_ == 0) return seen_ == 0 ? Acc(1) : alpha_;
+    if (half_life_ns_ == 0) {  // 1 for the first row, then the fading factor
+      const Acc a = fading_weight_;
+      fading_weight_ = alpha_;
+      return a;
+    }
     if (seen_ == 0) {
       total_weight_ = 1;
     } else {
@@ -176,6 +183,7 @@ class ewm {
   row_acc var_{};
   row_acc last_{};
   Acc alpha_;
+  Acc fading_weight_ = 1;  // the next row's weight with a fading factor
   Acc total_weight_ = 0;
   std::int64_t half_life_ns_;
   std::int64_t last_time_ = 0;

@@ -12,6 +12,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <limits>
 #include <tuple>
 #include <type_traits>
 
@@ -25,20 +26,40 @@ namespace detail {
 ///
 /// The stream is cut into blocks of N rows aligned with the window's ring
 /// slots. The window ending at slot p of the current block is [p+1, N) of the
-/// previous block plus [0, p] of this one, so its extreme is op(suffix_[p+1],
-/// prefix_), where prefix_ is the running extreme of this block and suffix_ the
+/// previous block plus [0, p] of this one, so its extreme is op(prefix_,
+/// suffix_[p+1]), where prefix_ is the running extreme of this block and suffix_ the
 /// backward running extremes of the previous block, built when that block
 /// completed. take(): O(Dp) per row; every N-th row (the block's last slot) the
 /// owner also calls complete_blocks() for the backward pass, O(N·Dp) — that is the
 /// worst case, deterministic and independent of the data. No allocation.
+///
+/// Both start at op's identity (+inf for min, -inf for max) and the pass leaves
+/// prefix_ there, so neither take() nor get() asks which slot or block it is in: before
+/// the first block completes suffix_ adds nothing, and at the block's last slot the
+/// pass has just set suffix_[0] to the whole block's extreme. suffix_[0] starts at 0,
+/// which before the first pass only get() before any push reads: an empty window
+/// reports 0.
 template <class Acc, std::size_t Dp, std::size_t N, bool IsMax, class Arch>
 struct block_extrema {
   using batch = xsimd::batch<Acc, Arch>;
   using row = lane_row<Acc, Dp>;
   static constexpr std::size_t W = batch::size;
+  static constexpr Acc identity =
+      IsMax ? -std::numeric_limits<Acc>::infinity() : std::numeric_limits<Acc>::infinity();
 
-  row prefix_{};
-  std::array<row, N> suffix_{};
+  row prefix_ = filled(identity);
+  std::array<row, N> suffix_ = filled_rows();
+
+  static constexpr row filled(Acc v) noexcept {
+    row r{};
+    for (auto &x : r.v) x = v;
+    return r;
+  }
+  static constexpr std::array<row, N> filled_rows() noexcept {
+    std::array<row, N> a{};
+    for (std::size_t j = 1; j < N; ++j) a[j] = filled(identity);
+    return a;
+  }
 
   static RILL_ALWAYS_INLINE batch op(const batch &a, const batch &b) noexcept {
     if constexpr (IsMax) {
@@ -48,27 +69,22 @@ struct block_extrema {
     }
   }
 
-  /// Takes row `x` at ring slot `slot` into the running extreme of the block.
-  RILL_ALWAYS_INLINE void take(std::size_t slot, const row &x) noexcept {
-    for (std::size_t b = 0; b < Dp; b += W) {
-      const batch v = batch::load_aligned(x.data() + b);
-      (slot == 0 ? v : op(batch::load_aligned(prefix_.data() + b), v))
+  /// Takes row `x` (Dp values, any alignment) into the running extreme of the block.
+  RILL_ALWAYS_INLINE void take(const Acc *x) noexcept {
+    for (std::size_t b = 0; b < Dp; b += W)
+      op(batch::load_aligned(prefix_.data() + b), batch::load_unaligned(x + b))
           .store_aligned(prefix_.data() + b);
-    }
   }
 
-  /// Extreme of the window after the push at `slot`; `wrapped` says a previous
-  /// block exists (more than N rows seen in total).
-  RILL_ALWAYS_INLINE batch get(std::size_t slot, bool wrapped, std::size_t b) const noexcept {
-    const batch p = batch::load_aligned(prefix_.data() + b);
-    if (!wrapped || slot == N - 1) return p;
-    return op(p, batch::load_aligned(suffix_[slot + 1].data() + b));
+  /// Extreme of the window after the push at `slot`; before any push, slot N - 1.
+  RILL_ALWAYS_INLINE batch get(std::size_t slot, std::size_t b) const noexcept {
+    return op(batch::load_aligned(prefix_.data() + b),
+              batch::load_aligned(suffix_[(slot + 1) % N].data() + b));
   }
 };
 
 /// Nothing else to do in complete_blocks' pass (a window without moments).
 struct no_row_visitor {
-  static constexpr bool all_rows = false;
   struct running {
     template <std::size_t K, class B>
     RILL_ALWAYS_INLINE void add(const B &) const noexcept {}
@@ -89,13 +105,14 @@ RILL_ALWAYS_INLINE void backward_step(const Ring &ring, std::size_t j, std::size
 }
 
 /// The backward pass of every extreme in `e` over the block just completed in
-/// `ring` (its last row taken): one read of each ring register serves them all, and
-/// the running extremes stay in registers (reading each back from suffix_ made
-/// every step wait on the previous step's store).
+/// `ring` (its last row taken), down to suffix_[0] (the whole block, what the window
+/// is at the block's last slot), leaving each prefix_ empty. One read of each ring
+/// register serves them all, and the running extremes stay in registers (reading
+/// each back from suffix_ made every step wait on the previous step's store).
 ///
 /// `visit` rides along: for each register offset b, `visit.begin(b)` makes a
-/// running object whose `add<K>(v)` takes that register of every row, newest first
-/// (row 0 too when `all_rows`), and `visit.end(b, running)` takes it back. K cycles
+/// running object whose `add<K>(v)` takes that register of every row, newest first,
+/// and `visit.end(b, running)` takes it back. K cycles
 /// through 0..3 so that a visitor summing the rows can keep four independent sums
 /// (one chain of adds would make the pass wait on the adder's latency at every
 /// row). A window's block sums are taken this way at no extra load.
@@ -112,18 +129,17 @@ RILL_ALWAYS_INLINE void complete_blocks(const Ring &ring, Visit &&visit, E &...e
     batch run[sizeof...(E)];
     std::size_t i = 0;
     ((run[i] = last, last.store_aligned(e.suffix_[N - 1].data() + b), ++i), ...);
-    std::size_t j = N - 1;  // rows j - 1 down to 1 remain
-    for (; j > 4; j -= 4) {
+    std::size_t j = N - 1;  // rows j - 1 down to 0 remain
+    for (; j >= 4; j -= 4) {
       backward_step<1>(ring, j - 1, b, rows, run, e...);
       backward_step<2>(ring, j - 2, b, rows, run, e...);
       backward_step<3>(ring, j - 3, b, rows, run, e...);
       backward_step<0>(ring, j - 4, b, rows, run, e...);
     }
-    for (; j > 1; --j) backward_step<0>(ring, j - 1, b, rows, run, e...);
-    if constexpr (std::remove_cvref_t<Visit>::all_rows && N > 1)
-      rows.template add<1>(batch::load_aligned(ring[0].data() + b));
+    for (; j > 0; --j) backward_step<0>(ring, j - 1, b, rows, run, e...);
     visit.end(b, rows);
   }
+  ((e.prefix_ = e.filled(e.identity)), ...);  // the next block starts empty
 }
 
 }  // namespace detail

@@ -40,39 +40,59 @@ struct nan_counters {
 
 namespace detail {
 
+/// Row `x` screened by the policy, as the Dp values of `Acc` a window takes (`Arch`:
+/// the window's instruction set): `x`'s own data when it needs no conversion or
+/// padding and holds only finite values (the common row: no copy, and no store the
+/// window would read back), otherwise `scratch` filled with the converted, padded
+/// (zero) and, under `replace`, repaired values. nullptr when the row must be skipped.
+/// The result may be unaligned. O(D), no allocation.
+template <class Acc, class Arch, class T, std::size_t D, class Out>
+RILL_ALWAYS_INLINE const Acc *screened_row(const feature_row<T, D> &x, nan_policy policy,
+                                           Acc replacement, Out &scratch,
+                                           nan_counters &counters) noexcept {
+  // Compilers do not vectorise a per-value isfinite (it cost a third of a 16-feature
+  // window's push): one SIMD test of the converted values. Testing after conversion
+  // also catches a double too large for a float Acc.
+  using batch = xsimd::batch<Acc, Arch>;
+  constexpr std::size_t W = batch::size;
+  constexpr std::size_t Dp = std::tuple_size_v<decltype(scratch.v)>;
+  static_assert(Dp % W == 0, "window rows are padded to whole registers");
+  auto all_finite = [](const Acc *p) noexcept {
+    auto finite = xsimd::isfinite(batch::load_unaligned(p));
+    for (std::size_t b = W; b < Dp; b += W)
+      finite = finite & xsimd::isfinite(batch::load_unaligned(p + b));
+    return xsimd::all(finite);
+  };
+  if constexpr (std::is_same_v<T, Acc> && D == Dp) {
+    if (RILL_LIKELY(all_finite(x.data()))) return x.data();
+  }
+  constexpr std::size_t whole = std::is_same_v<T, Acc> ? D / W * W : 0;
+  for (std::size_t b = 0; b < whole; b += W)
+    batch::load_unaligned(x.data() + b).store_aligned(scratch.data() + b);
+  for (std::size_t i = whole; i < D; ++i) scratch[i] = static_cast<Acc>(x[i]);
+  for (std::size_t i = D; i < Dp; ++i) scratch[i] = Acc(0);
+  if (RILL_LIKELY(all_finite(scratch.data()))) return scratch.data();
+  counters.nonfinite += count_non_finite(scratch.data(), D);
+  if (policy == nan_policy::skip) {
+    ++counters.skipped_rows;
+    return nullptr;
+  }
+  if (policy == nan_policy::replace)
+    for (std::size_t i = 0; i < D; ++i)
+      if (!std::isfinite(scratch[i])) scratch[i] = replacement;
+  return scratch.data();
+}
+
 /// Copies row `x` into `out` as `Acc` (padding lanes set to zero) applying the
-/// policy (`Arch`: the window's instruction set). Returns false when the row must be skipped. O(D),
-/// no allocation.
+/// policy, for windows that keep the row. Returns false when the row must be
+/// skipped. O(D), no allocation.
 template <class Acc, class Arch, class T, std::size_t D, class Out>
 inline bool screen_row(const feature_row<T, D> &x, nan_policy policy, Acc replacement, Out &out,
                        nan_counters &counters) noexcept {
-  // The common row is all finite: a converting copy, then one SIMD test of the
-  // converted values (compilers do not vectorise a per-value isfinite, which cost a
-  // third of a 16-feature window's push). Testing after conversion also catches a
-  // double too large for a float Acc.
-  using batch = xsimd::batch<Acc, Arch>;
-  constexpr std::size_t W = batch::size;
-  constexpr std::size_t Dp = std::tuple_size_v<decltype(out.v)>;
-  static_assert(Dp % W == 0, "window rows are padded to whole registers");
-  constexpr std::size_t whole = std::is_same_v<T, Acc> ? D / W * W : 0;
-  for (std::size_t b = 0; b < whole; b += W)
-    batch::load_unaligned(x.data() + b).store_aligned(out.data() + b);
-  for (std::size_t i = whole; i < D; ++i) out[i] = static_cast<Acc>(x[i]);
-  for (std::size_t i = D; i < Dp; ++i) out[i] = Acc(0);
-  auto finite = xsimd::isfinite(batch::load_aligned(out.data()));
-  for (std::size_t b = W; b < Dp; b += W)
-    finite = finite & xsimd::isfinite(batch::load_aligned(out.data() + b));
-  const std::size_t bad = xsimd::all(finite) ? 0 : count_non_finite(out.data(), D);
-  if (RILL_UNLIKELY(bad != 0)) {
-    counters.nonfinite += bad;
-    if (policy == nan_policy::skip) {
-      ++counters.skipped_rows;
-      return false;
-    }
-    if (policy == nan_policy::replace)
-      for (std::size_t i = 0; i < D; ++i)
-        if (!std::isfinite(out[i])) out[i] = replacement;
-  }
+  const Acc *v = screened_row<Acc, Arch>(x, policy, replacement, out, counters);
+  if (v == nullptr) return false;
+  if (v != out.data())
+    for (std::size_t i = 0; i < D; ++i) out[i] = v[i];
   return true;
 }
 

@@ -182,8 +182,9 @@ class rolling {
 
   /// Takes one row into the window; false if the NaN policy skipped it. O(D).
   bool push(const feature_row<T, D> &x) noexcept {
-    row_acc v;
-    if (!detail::screen_row<Acc, Arch>(x, policy_, replacement_, v, counters_)) return false;
+    row_acc scratch;
+    const Acc *v = detail::screened_row<Acc, Arch>(x, policy_, replacement_, scratch, counters_);
+    if (v == nullptr) return false;
     push_screened(v);
     return true;
   }
@@ -244,12 +245,14 @@ class rolling {
   Acc lane_of(const E &e, std::size_t i) const noexcept {
     if (seen_ == 0) return Acc(0);
     alignas(64) std::array<Acc, W> tmp;
-    e.get(last_slot(), seen_ > N, i / W * W).store_aligned(tmp.data());
+    e.get(last_slot(), i / W * W).store_aligned(tmp.data());
     return tmp[i % W];
   }
-  std::size_t last_slot() const noexcept { return static_cast<std::size_t>((seen_ - 1) % N); }
+  // The newest row's slot; N - 1 before any push (where get() answers an empty window).
+  std::size_t last_slot() const noexcept { return static_cast<std::size_t>((seen_ + N - 1) % N); }
 
-  RILL_ALWAYS_INLINE void push_screened(const row_acc &x) noexcept {
+  // `x`: Dp values, any alignment (the caller's row when it needed no copy).
+  RILL_ALWAYS_INLINE void push_screened(const Acc *x) noexcept {
     const std::size_t slot = static_cast<std::size_t>(seen_ % N);
     if constexpr (moments) {
       // First row: centre at it, so early sums don't cancel; a non-finite value (policy
@@ -259,7 +262,7 @@ class rolling {
       const bool full = seen_ >= N;
       for (std::size_t b = 0; b < Dp; b += W) {
         const batch c = batch::load_aligned(ms_.centre.data() + b);
-        const batch d = batch::load_aligned(x.data() + b) - c;
+        const batch d = batch::load_unaligned(x + b) - c;
         batch s1 = batch::load_aligned(ms_.s1.data() + b);
         batch s2 = batch::load_aligned(ms_.s2.data() + b);
         if (full) {
@@ -280,9 +283,9 @@ class rolling {
     }
     // Register by register: a struct copy went through 16-byte moves and a reload.
     for (std::size_t b = 0; b < Dp; b += W)
-      batch::load_aligned(x.data() + b).store_aligned(ring_[slot].data() + b);
-    if constexpr (want_min) mins_.take(slot, x);
-    if constexpr (want_max) maxs_.take(slot, x);
+      batch::load_unaligned(x + b).store_aligned(ring_[slot].data() + b);
+    if constexpr (want_min) mins_.take(x);
+    if constexpr (want_max) maxs_.take(x);
     if constexpr (moments || want_min || want_max) {
       if (slot == N - 1) complete_block();
     }
@@ -319,7 +322,6 @@ class rolling {
   // summed in the extremes' backward pass (sums_in_pass) in four interleaved
   // partial sums, then rebuilt from.
   struct block_sums {
-    static constexpr bool all_rows = true;
     struct running {
       batch c, f1[4], f2[4];
       template <std::size_t K>
@@ -393,8 +395,7 @@ class rolling {
 
   template <class E>
   batch minmax(const E &e, std::size_t b) const noexcept {
-    if (seen_ == 0) return batch(Acc(0));
-    return e.get(last_slot(), seen_ > N, b);
+    return e.get(last_slot(), b);
   }
 
   std::array<row_acc, N> ring_{};
