@@ -142,7 +142,7 @@ class ewm {
       : alpha_(alpha), half_life_ns_(half_life_ns), policy_(policy), replacement_(replacement) {}
 
   Acc weight_of(std::int64_t time_ns) noexcept {
-    if (half_life_ns_ == 0) {  // 1 for the first row, then the fading factor
+    if (RILL_LIKELY(half_life_ns_ == 0)) {  // 1 for the first row, then the fading factor
       const Acc a = fading_weight_;
       fading_weight_ = alpha_;
       return a;

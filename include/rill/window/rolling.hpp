@@ -177,8 +177,7 @@ class rolling {
   /// allocation.
   constexpr explicit rolling(unsigned ddof = 1, nan_policy policy = nan_policy::propagate,
                              Acc replacement = Acc(0)) noexcept
-      : ddof_(ddof), policy_(policy), replacement_(replacement),
-        inv_dof_full_(detail::shifted_moments<batch, Acc>::inverse(N > ddof ? N - ddof : 0)) {}
+      : ddof_(ddof), policy_(policy), replacement_(replacement) {}
 
   /// Takes one row into the window; false if the NaN policy skipped it. O(D).
   bool push(const feature_row<T, D> &x) noexcept {
@@ -251,15 +250,24 @@ class rolling {
   // The newest row's slot; N - 1 before any push (where get() answers an empty window).
   std::size_t last_slot() const noexcept { return static_cast<std::size_t>((seen_ + N - 1) % N); }
 
+  // While the window fills (push seen_ + 1 of the first N): the first row becomes the
+  // centre, so early sums don't cancel (a non-finite value, policy propagate, must not,
+  // or it would poison every later sum), and the divisors follow the count.
+  RILL_NOINLINE void warm_up(const Acc *x) noexcept {
+    if (seen_ == 0)
+      for (std::size_t i = 0; i < Dp; ++i) ms_.centre[i] = std::isfinite(x[i]) ? x[i] : Acc(0);
+    using moments_of = detail::shifted_moments<batch, Acc>;
+    const std::size_t n = static_cast<std::size_t>(seen_) + 1;
+    inv_n_ = moments_of::inverse(n);
+    inv_dof_ = moments_of::inverse(n > ddof_ ? n - ddof_ : 0);
+  }
+
   // `x`: Dp values, any alignment (the caller's row when it needed no copy).
   RILL_ALWAYS_INLINE void push_screened(const Acc *x) noexcept {
     const std::size_t slot = static_cast<std::size_t>(seen_ % N);
     if constexpr (moments) {
-      // First row: centre at it, so early sums don't cancel; a non-finite value (policy
-      // propagate) must not become the centre, or it would poison every later sum.
-      if (seen_ == 0)
-        for (std::size_t i = 0; i < Dp; ++i) ms_.centre[i] = std::isfinite(x[i]) ? x[i] : Acc(0);
       const bool full = seen_ >= N;
+      if (RILL_UNLIKELY(!full)) warm_up(x);
       for (std::size_t b = 0; b < Dp; b += W) {
         const batch c = batch::load_aligned(ms_.centre.data() + b);
         const batch d = batch::load_unaligned(x + b) - c;
@@ -370,11 +378,7 @@ class rolling {
     detail::column_writer<T, D, batch> emit_block(out, col);
     if constexpr (moments) {
       using moments_of = detail::shifted_moments<batch, Acc>;
-      // A full window's divisors are known: no division per row.
-      const bool full = n == N;
-      const moments_of m(ms_.s1.data(), ms_.s2.data(), ms_.centre.data(), n,
-                         full ? moments_of::inverse(N) : moments_of::inverse(n),
-                         full ? inv_dof_full_ : moments_of::inverse(n > ddof_ ? n - ddof_ : 0));
+      const moments_of m(ms_.s1.data(), ms_.s2.data(), ms_.centre.data(), n, inv_n_, inv_dof_);
       m.template emit<Stats>(emit_block);
       if constexpr (has(Stats, stat::min))
         emit_block([&](std::size_t b) { return minmax(mins_, b); });
@@ -406,7 +410,9 @@ class rolling {
   unsigned ddof_;
   nan_policy policy_;
   Acc replacement_;
-  Acc inv_dof_full_;  // 1/(N − ddof), the variance divisor once the window is full
+  // 1/n and 1/(n − ddof) for the rows now in the window, set while it fills: a full
+  // window's divisors are then known, and a row costs no division and no branch.
+  Acc inv_n_ = 0, inv_dof_ = 0;
   nan_counters counters_{};
 };
 
