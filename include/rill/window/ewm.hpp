@@ -30,8 +30,9 @@ RILL_NAMESPACE_BEGIN
 /// whose time goes backwards are taken with Δt = 0 and counted in
 /// `out_of_order()`.
 ///
-/// Update (West 1979, stable): d = x - m; m += a·d; v = (1 - a)·(v + a·d²).
-/// This equals River's E[x²] - E[x]² algebraically but never cancels.
+/// Update: m ← (1 − a)·m + a·x (River's EWMean); with d = x − m before it,
+/// v ← (1 − a)·(v + a·d²) (West 1979), which equals River's E[x²] − E[x]²
+/// algebraically but never cancels.
 ///
 /// As a stage: `event<D, T>` in, `event<stat_columns(Stats, D), T>` out,
 /// columns grouped by statistic. O(D) per push, SIMD across features; never
@@ -92,13 +93,16 @@ class ewm {
     const batch ba(a), keep(Acc(1) - a);
     for (std::size_t b = 0; b < Dp; b += W) {
       const batch xv = batch::load_unaligned(v + b);
-      batch m = batch::load_aligned(mean_.data() + b);
-      const batch d = xv - m;
-      m = xsimd::fma(ba, d, m);
-      m.store_aligned(mean_.data() + b);
-      if constexpr (wants_variance)
+      const batch m = batch::load_aligned(mean_.data() + b);
+      // (1 − a)·m + a·x, River's form: the product a·x is off the chain from one row's
+      // mean to the next, which is then a multiply-add (m + a·(x − m) waited on a
+      // subtract too).
+      xsimd::fma(keep, m, ba * xv).store_aligned(mean_.data() + b);
+      if constexpr (wants_variance) {
+        const batch d = xv - m;
         (keep * xsimd::fma(ba * d, d, batch::load_aligned(var_.data() + b)))
             .store_aligned(var_.data() + b);
+      }
     }
     if constexpr (has(Stats, stat::zscore))
       for (std::size_t b = 0; b < Dp; b += W)
