@@ -2,13 +2,19 @@
 // rows, against a naive recompute of the same statistics over a ring of the
 // last 64 rows. Per-event latency is measured on batches of 64 events (ticks /
 // 64) into a preallocated histogram and published as p50/p99 counters.
-// BM_stability_1e9 runs the 10^9-update numerical argument (docs/windows.md).
+// BM_stability_1e9 runs the 10^9-update numerical argument (docs/windows.md);
+// BM_core_throughput_probe says what the (shared) core gives this thread in a run.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <random>
 #include <vector>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 #include "bench_util.hpp"
 #include "rill/window/assemble.hpp"
@@ -167,6 +173,46 @@ BENCHMARK(BM_window_rill_float_acc);
 BENCHMARK(BM_window_assembled_double_acc);
 BENCHMARK(BM_window_assembled_float_acc);
 BENCHMARK(BM_window_naive_recompute);
+
+// What the core gives this thread right now. This host sometimes shares a physical
+// core with another guest (docs/windows.md): a chain of dependent adds keeps its speed
+// while code bound by how many instructions the core issues per cycle slows by about
+// half. The probe is one window event's shape without its dependencies: 26 vector
+// stores (what the five statistics must store per event: ring 2, shifted sums 4,
+// running extremes 4, the backward pass's suffixes 4 amortised, EWMA 2, the 80-column
+// row 10) and 128 independent vector adds, in batches of 64 like the window
+// benchmarks. Its p50 beside a window's p50 says which kind of stretch a run was in
+// and how close the window is to the core's throughput for its size.
+#if defined(__AVX2__)
+void BM_core_throughput_probe(benchmark::State &state) {
+  constexpr std::size_t stores = 26, adds = 128, lanes = 8;
+  alignas(64) static std::int32_t buf[stores * lanes];
+  static rill::latency_histogram hist;
+  hist = rill::latency_histogram{};
+  __m256i acc[lanes];
+  for (std::size_t r = 0; r < lanes; ++r) acc[r] = _mm256_set1_epi32(int(r));
+  const __m256i one = _mm256_set1_epi32(1);
+  for (auto _ : state) {
+    const auto t0 = rill::bench::ticks();
+    for (std::size_t k = 0; k < batch; ++k) {
+#pragma GCC unroll 128
+      for (std::size_t j = 0; j < adds; ++j) {
+        acc[j % lanes] = _mm256_add_epi32(acc[j % lanes], one);
+        asm volatile("" : "+x"(acc[j % lanes]));  // no folding of the adds
+      }
+#pragma GCC unroll 32
+      for (std::size_t j = 0; j < stores; ++j)
+        _mm256_store_si256(reinterpret_cast<__m256i *>(buf + j * lanes), acc[j % lanes]);
+      benchmark::ClobberMemory();
+    }
+    const auto t1 = rill::bench::ticks();
+    hist.record((t1 - t0) / batch);
+  }
+  state.SetItemsProcessed(state.iterations() * batch);
+  rill::bench::report_percentiles(state, hist);
+}
+BENCHMARK(BM_core_throughput_probe);
+#endif
 
 // 10^9 pushes of values in [1e6, 1e6 + 1) into a 64-row window: relative error
 // of the window sum and variance at the end against an exact recompute, and the
