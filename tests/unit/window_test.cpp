@@ -425,9 +425,10 @@ TEST_CASE(
   }
 }
 
-TEST_CASE("a row that needs no conversion is screened in place: a non-finite value in any "
-          "lane is still found and counted",
-          "[window][nan]") {
+TEST_CASE(
+    "a row that needs no conversion is screened in place: a non-finite value in any "
+    "lane is still found and counted",
+    "[window][nan]") {
   using rill::stat;
   // D a whole number of registers and T = Acc: the window reads the caller's row
   // directly when it is finite, and copies it only to apply a policy.
@@ -545,6 +546,43 @@ TEST_CASE("a float row's standard deviation from a double window, across float's
 }
 
 // ---------------------------------------------------------------- ewm, lag
+
+TEST_CASE("ewm of a constant stream: the mean stays exact, variance and z-score 0",
+          "[window][ewm]") {
+  using rill::stat;
+  // 1 - a is rounded for most fading factors; an update that does not keep a constant
+  // stream's mean exactly shows a deviation the data does not have (z near 1 for ever).
+  for (double f : {0.3, 0.1, 0.7, 0.01}) {
+    INFO("fading factor " << f);
+    for (double x : {1.9375, 1e6 + 0.1, -3.7, 0.1}) {
+      INFO("value " << x);
+      auto e = rill::ewm<3, stat::mean | stat::variance | stat::zscore, double, double>::fading(f);
+      auto ef =
+          rill::ewm<3, stat::mean | stat::stddev | stat::zscore, float, float>::fading(float(f));
+      for (int k = 0; k < 200; ++k) {
+        e.push(rill::feature_row<double, 3>{{x, x, x}});
+        ef.push(rill::feature_row<float, 3>{{float(x), float(x), float(x)}});
+      }
+      const auto row = e.row();
+      const auto rowf = ef.row();
+      for (std::size_t i = 0; i < 3; ++i) {
+        CHECK(e.mean(i) == x);
+        CHECK(e.variance(i) == 0.0);
+        CHECK(row[6 + i] == 0.0);  // zscore columns after mean and variance
+        CHECK(ef.mean(i) == float(x));
+        CHECK(rowf[6 + i] == 0.0f);
+      }
+    }
+  }
+  // With a half-life and equal timestamps the weights are 1/2, 1/3, 1/4, ...
+  auto h = rill::ewm<2, stat::mean | stat::zscore, double, double>::half_life(1000);
+  for (int k = 0; k < 100; ++k) h.push(rill::feature_row<double, 2>{{1.9375, 0.3}}, 5);
+  CHECK(h.mean(0) == 1.9375);
+  CHECK(h.mean(1) == 0.3);
+  const auto hr = h.row();
+  CHECK(hr[2] == 0.0);
+  CHECK(hr[3] == 0.0);
+}
 
 TEST_CASE("ewm with a half-life equals explicitly weighted statistics", "[window][ewm]") {
   const std::int64_t h = 1000;

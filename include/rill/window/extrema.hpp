@@ -4,8 +4,8 @@
 // Why two: a monotonic deque per feature has a data-dependent length per
 // feature, so D deques cannot share SIMD registers. For a count window of N the
 // block method gives the same answers with a fixed amount of work: 1 op per
-// event per feature, plus one backward pass of N ops when a block of N events
-// completes. Time windows expire a data-dependent number of events per push,
+// event per feature, plus one backward pass of N - 1 ops and N stores when a block
+// of N events completes. Time windows expire a data-dependent number of events per push,
 // which is what the monotonic ring handles.
 #pragma once
 
