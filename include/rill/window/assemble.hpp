@@ -84,7 +84,7 @@ class assemble_stage {
       : parts_{detail::make_part_list(std::move(parts)...)} {}
 
   template <class Emit>
-  void operator()(const input_type &in, Emit &&emit) noexcept {
+  RILL_STAGE_INLINE void operator()(const input_type &in, Emit &&emit) noexcept {
     // A member, not a local: a local event would be zeroed on every call before the
     // parts overwrite every column of it.
     out_.id = in.id;
@@ -120,7 +120,8 @@ class assemble_stage {
   }
 
   template <std::size_t Offset, class L>
-  static void run(L &l, const input_type &in, output_type &out, std::size_t &produced) noexcept {
+  static RILL_STAGE_INLINE void run(L &l, const input_type &in, output_type &out,
+                                    std::size_t &produced) noexcept {
     if constexpr (!std::is_same_v<L, detail::part_list<>>) {
       using part = std::remove_cvref_t<decltype(l.head)>;
       using part_out = typename part::output_type;

@@ -86,7 +86,7 @@ class ewm {
 
   /// Takes row `x` observed at `time_ns` (used only with a half-life); false if
   /// the NaN policy skipped it. O(D).
-  bool push(const feature_row<T, D> &x, std::int64_t time_ns = 0) noexcept {
+  RILL_STAGE_INLINE bool push(const feature_row<T, D> &x, std::int64_t time_ns = 0) noexcept {
     row_acc scratch;
     const Acc *v = detail::screened_row<Acc, Arch>(x, policy_, replacement_, scratch, counters_);
     if (v == nullptr) return false;
@@ -124,14 +124,14 @@ class ewm {
   }
 
   template <class Emit>
-  void operator()(const input_type &in, Emit &&emit) noexcept {
+  RILL_STAGE_INLINE void operator()(const input_type &in, Emit &&emit) noexcept {
     if (!push(in.x, in.time_ns)) return;
     output_type out{in.id, in.time_ns, row()};
     emit(out);
   }
   /// The stage's call with the row written at `out[0, output_width)` instead of
   /// emitted (see rolling::emit_into). False if the NaN policy skipped the row.
-  bool emit_into(const input_type &in, T *out) noexcept {
+  RILL_STAGE_INLINE bool emit_into(const input_type &in, T *out) noexcept {
     if (!push(in.x, in.time_ns)) return false;
     write_row(out);
     return true;

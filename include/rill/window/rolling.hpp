@@ -180,7 +180,7 @@ class rolling {
       : ddof_(ddof), policy_(policy), replacement_(replacement) {}
 
   /// Takes one row into the window; false if the NaN policy skipped it. O(D).
-  bool push(const feature_row<T, D> &x) noexcept {
+  RILL_STAGE_INLINE bool push(const feature_row<T, D> &x) noexcept {
     row_acc scratch;
     const Acc *v = detail::screened_row<Acc, Arch>(x, policy_, replacement_, scratch, counters_);
     if (v == nullptr) return false;
@@ -196,7 +196,7 @@ class rolling {
   }
 
   template <class Emit>
-  void operator()(const input_type &in, Emit &&emit) noexcept {
+  RILL_STAGE_INLINE void operator()(const input_type &in, Emit &&emit) noexcept {
     if (!push(in.x)) return;
     output_type out{in.id, in.time_ns, row()};
     emit(out);
@@ -204,7 +204,7 @@ class rolling {
   /// The stage's call with the row written at `out[0, output_width)` instead of
   /// emitted: how `assemble` has its parts fill its row in place. False (nothing
   /// written) if the NaN policy skipped the row.
-  bool emit_into(const input_type &in, T *out) noexcept {
+  RILL_STAGE_INLINE bool emit_into(const input_type &in, T *out) noexcept {
     if (!push(in.x)) return false;
     write_row(out);
     return true;
