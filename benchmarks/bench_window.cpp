@@ -180,37 +180,28 @@ BENCHMARK(BM_window_naive_recompute);
 // half. The probe is one window event's shape without its dependencies: 26 vector
 // stores (what the five statistics must store per event: ring 2, shifted sums 4,
 // running extremes 4, the backward pass's suffixes 4 amortised, EWMA 2, the 80-column
-// row 10) and 128 independent vector adds, in batches of 64 like the window
-// benchmarks. Its p50 beside a window's p50 says which kind of stretch a run was in
+// row 10) and 128 independent vector adds, per event of the window benchmarks' own
+// loop (run()). Its p50 beside a window's p50 says which kind of stretch a run was in
 // and how close the window is to the core's throughput for its size.
 #if defined(__AVX2__)
-void BM_core_throughput_probe(benchmark::State &state) {
-  constexpr std::size_t stores = 26, adds = 128, lanes = 8;
-  alignas(64) static std::int32_t buf[stores * lanes];
-  static rill::latency_histogram hist;
-  hist = rill::latency_histogram{};
-  __m256i acc[lanes];
-  for (std::size_t r = 0; r < lanes; ++r) acc[r] = _mm256_set1_epi32(int(r));
-  const __m256i one = _mm256_set1_epi32(1);
-  for (auto _ : state) {
-    const auto t0 = rill::bench::ticks();
-    for (std::size_t k = 0; k < batch; ++k) {
+struct core_probe {
+  static constexpr std::size_t stores = 26, adds = 128, lanes = 8;
+  alignas(64) std::int32_t out[stores * lanes] = {};
+  __m256i acc[lanes] = {};
+  void step(const rill::event<D> &) noexcept {
+    const __m256i one = _mm256_set1_epi32(1);
 #pragma GCC unroll 128
-      for (std::size_t j = 0; j < adds; ++j) {
-        acc[j % lanes] = _mm256_add_epi32(acc[j % lanes], one);
-        asm volatile("" : "+x"(acc[j % lanes]));  // no folding of the adds
-      }
-#pragma GCC unroll 32
-      for (std::size_t j = 0; j < stores; ++j)
-        _mm256_store_si256(reinterpret_cast<__m256i *>(buf + j * lanes), acc[j % lanes]);
-      benchmark::ClobberMemory();
+    for (std::size_t j = 0; j < adds; ++j) {
+      acc[j % lanes] = _mm256_add_epi32(acc[j % lanes], one);
+      asm volatile("" : "+x"(acc[j % lanes]));  // no folding of the adds
     }
-    const auto t1 = rill::bench::ticks();
-    hist.record((t1 - t0) / batch);
+#pragma GCC unroll 32
+    for (std::size_t j = 0; j < stores; ++j)
+      _mm256_store_si256(reinterpret_cast<__m256i *>(out + j * lanes), acc[j % lanes]);
+    benchmark::ClobberMemory();  // every event's stores happen
   }
-  state.SetItemsProcessed(state.iterations() * batch);
-  rill::bench::report_percentiles(state, hist);
-}
+};
+void BM_core_throughput_probe(benchmark::State &s) { run<core_probe>(s); }
 BENCHMARK(BM_core_throughput_probe);
 #endif
 

@@ -242,7 +242,6 @@ class rolling {
  private:
   template <class E>
   Acc lane_of(const E &e, std::size_t i) const noexcept {
-    if (seen_ == 0) return Acc(0);
     alignas(64) std::array<Acc, W> tmp;
     e.get(last_slot(), i / W * W).store_aligned(tmp.data());
     return tmp[i % W];
