@@ -1,9 +1,12 @@
 // The drift detectors built with fused multiply-adds and contraction on (-O2
 // -march=x86-64-v3 -ffp-contract=fast; g++ fuses only from -O2) in their own ABI
-// namespace; the tree kernels of the same build (AVX2 + BMI2 paths).
+// namespace; the tree kernels of the same build (AVX2 + BMI2 paths), and the windows'
+// emit_into of that build against their push() then row().
 #include <cstdint>
+#include <string>
 #include <vector>
 
+#include "../support/emit_into_check.hpp"
 #include "trace.hpp"
 #include "tree_trace.hpp"
 #include "window_trace.hpp"
@@ -21,3 +24,4 @@ double multiply_add_fused(double a, double b, double c) { return probe_multiply_
 
 std::vector<std::uint32_t> tree_trace_v3() { return tree_trace(); }
 std::vector<std::uint32_t> window_trace_v3() { return window_extrema_trace(); }
+std::string emit_into_mismatches_v3() { return emit_into_mismatches(); }

@@ -6,11 +6,13 @@
 // built for x86-64-v3 with fusion (fused_side.cpp) beside one built without
 // (plain_side.cpp) and compares every statistic and signal over two streams, bit for
 // bit; then the same for tree-ensemble margins (tree_trace.hpp) and rolling-window
-// extremes (window_trace.hpp). Its own executable:
+// extremes (window_trace.hpp), and the v3 windows' emit_into against their own push()
+// then row() (support/emit_into_check.hpp). Its own executable:
 // the v3 side's std:: instantiations use AVX, so nothing may run before the CPU
 // check. Exit 77 (skipped) on a CPU without FMA, AVX2 or BMI2.
 #include <cstdint>
 #include <cstdio>
+#include <string>
 #include <vector>
 
 #include "lcg.hpp"
@@ -25,6 +27,7 @@ std::vector<std::uint32_t> tree_trace_v3();
 std::vector<std::uint32_t> tree_trace_plain();
 std::vector<std::uint32_t> window_trace_v3();
 std::vector<std::uint32_t> window_trace_plain();
+std::string emit_into_mismatches_v3();
 
 int main() {
   if (!__builtin_cpu_supports("fma") || !__builtin_cpu_supports("avx2") ||
@@ -101,5 +104,15 @@ int main() {
   }
   std::printf("rolling min/max identical from the portable and x86-64-v3 builds: %zu words\n",
               windows_plain.size());
+
+  // The x86-64-v3 windows write whole registers of their row during the push: the same
+  // row as push() then row() in that build (the unit tests check the portable build).
+  const std::string emit_failures = emit_into_mismatches_v3();
+  if (!emit_failures.empty()) {
+    std::printf("FAILED: x86-64-v3 emit_into differs from push() then row(): %s\n",
+                emit_failures.c_str());
+    return 1;
+  }
+  std::puts("x86-64-v3 emit_into rows identical to push() then row()");
   return 0;
 }

@@ -1,8 +1,10 @@
 // Feature windows: River's reference cases to its printed digits, randomised
 // comparisons with naive recomputation, policies and their counters, numerics.
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -12,6 +14,7 @@
 #include <vector>
 
 #include "catch.hpp"
+#include "emit_into_check.hpp"
 #include "rill/core/pipeline.hpp"
 #include "rill/window/assemble.hpp"
 #include "rill/window/ewm.hpp"
@@ -485,6 +488,11 @@ TEST_CASE("an empty window reports zeros, for any capacity", "[window]") {
   exercise(rill::rolling<3, 5, all, float, float>{});
   exercise(rill::rolling<3, 64, all>{});
   exercise(rill::rolling<3, 100, all, float, float>{});
+}
+
+TEST_CASE("emit_into writes exactly the row that push then row() give", "[window]") {
+  // The portable build here; tests/fma runs the same check built for x86-64-v3.
+  CHECK(emit_into_mismatches() == "");
 }
 
 TEST_CASE("the SIMD screen finds a non-finite value in any lane, and narrowing overflow",

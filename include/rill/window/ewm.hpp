@@ -87,11 +87,15 @@ class ewm {
   /// Takes row `x` observed at `time_ns` (used only with a half-life); false if
   /// the NaN policy skipped it. O(D).
   RILL_STAGE_INLINE bool push(const feature_row<T, D> &x, std::int64_t time_ns = 0) noexcept {
-    row_acc scratch;
+    detail::screen_buffer<Acc, Dp> scratch;
     const Acc *v = detail::screened_row<Acc, Arch>(x, policy_, replacement_, scratch, counters_);
     if (v == nullptr) return false;
-    const Acc a = weight_of(time_ns);
-    const batch ba(a), keep(Acc(1) - a);
+    Acc a = alpha_, not_a = not_alpha_;  // a fading factor's, after the first row
+    if (RILL_UNLIKELY(!steady_)) {
+      a = weight_of(time_ns);
+      not_a = Acc(1) - a;
+    }
+    const batch ba(a), keep(not_a);
     for (std::size_t b = 0; b < Dp; b += W) {
       const batch xv = batch::load_unaligned(v + b);
       const batch m = batch::load_aligned(mean_.data() + b);
@@ -151,11 +155,12 @@ class ewm {
   ewm(Acc alpha, std::int64_t half_life_ns, nan_policy policy, Acc replacement) noexcept
       : alpha_(alpha), half_life_ns_(half_life_ns), policy_(policy), replacement_(replacement) {}
 
+  // The weight of a row when it is not simply the fading factor: 1 for the first row
+  // (with a fading factor, every later row then has alpha_), or from the half-life.
   Acc weight_of(std::int64_t time_ns) noexcept {
-    if (RILL_LIKELY(half_life_ns_ == 0)) {  // 1 for the first row, then the fading factor
-      const Acc a = fading_weight_;
-      fading_weight_ = alpha_;
-      return a;
+    if (half_life_ns_ == 0) {
+      steady_ = true;
+      return Acc(1);
     }
     if (seen_ == 0) {
       total_weight_ = 1;
@@ -193,7 +198,8 @@ class ewm {
   row_acc var_{};
   row_acc last_{};
   Acc alpha_;
-  Acc fading_weight_ = 1;  // the next row's weight with a fading factor
+  Acc not_alpha_ = Acc(1) - alpha_;
+  bool steady_ = false;  // a fading factor past its first row: every weight is alpha_
   Acc total_weight_ = 0;
   std::int64_t half_life_ns_;
   std::int64_t last_time_ = 0;

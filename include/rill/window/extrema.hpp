@@ -69,17 +69,22 @@ struct block_extrema {
     }
   }
 
-  /// Takes row `x` (Dp values, any alignment) into the running extreme of the block.
-  RILL_ALWAYS_INLINE void take(const Acc *x) noexcept {
-    for (std::size_t b = 0; b < Dp; b += W)
-      op(batch::load_aligned(prefix_.data() + b), batch::load_unaligned(x + b))
-          .store_aligned(prefix_.data() + b);
+  /// Takes register `b` of a row into the running extreme of the block; returns that
+  /// extreme (what get() combines with the suffix).
+  RILL_ALWAYS_INLINE batch take(std::size_t b, const batch &x) noexcept {
+    const batch p = op(batch::load_aligned(prefix_.data() + b), x);
+    p.store_aligned(prefix_.data() + b);
+    return p;
   }
 
   /// Extreme of the window after the push at `slot`; before any push, slot N - 1.
   RILL_ALWAYS_INLINE batch get(std::size_t slot, std::size_t b) const noexcept {
-    return op(batch::load_aligned(prefix_.data() + b),
-              batch::load_aligned(suffix_[(slot + 1) % N].data() + b));
+    return get(slot, b, batch::load_aligned(prefix_.data() + b));
+  }
+  /// The same with the block's running extreme `prefix` (register b) at hand.
+  RILL_ALWAYS_INLINE batch get(std::size_t slot, std::size_t b,
+                               const batch &prefix) const noexcept {
+    return op(prefix, batch::load_aligned(suffix_[(slot + 1) % N].data() + b));
   }
 };
 

@@ -41,6 +41,11 @@ constexpr std::size_t stat_columns(stat s, std::size_t d) noexcept {
   const unsigned bits = static_cast<unsigned>(s);
   return (bits & 1u) + static_cast<std::size_t>(std::popcount(bits & ~1u)) * d;
 }
+/// First column of statistic `which` (one enumerator) in that row.
+constexpr std::size_t stat_column(stat s, stat which, std::size_t d) noexcept {
+  const unsigned before = static_cast<unsigned>(s) & (static_cast<unsigned>(which) - 1u);
+  return (before & 1u) + static_cast<std::size_t>(std::popcount(before & ~1u)) * d;
+}
 
 namespace detail {
 constexpr bool needs_moments(stat s) noexcept {
@@ -64,21 +69,37 @@ class shifted_moments {
         inv_n_(inv_n), inv_dof_(inv_dof) {}
   static Acc inverse(std::size_t n) noexcept { return n ? Acc(1) / static_cast<Acc>(n) : Acc(0); }
 
-  Batch sum(std::size_t b) const noexcept { return xsimd::fma(n_, centre(b), s1(b)); }
+  // The formulas, on registers: a window that has its sums in registers already (a
+  // push writing its row as it goes) uses them directly, the same arithmetic.
+  static Batch sum_of(const Batch &s1, const Batch &c, const Batch &n) noexcept {
+    return xsimd::fma(n, c, s1);
+  }
+  static Batch mean_of(const Batch &s1, const Batch &c, const Batch &inv_n) noexcept {
+    return xsimd::fma(s1, inv_n, c);
+  }
+  static Batch variance_of(const Batch &s1, const Batch &s2, const Batch &inv_n,
+                           const Batch &inv_dof) noexcept {
+    const Batch m2 = xsimd::fnma(s1 * s1, inv_n, s2);
+    return xsimd::max(m2, Batch(Acc(0))) * inv_dof;
+  }
+  /// (x − mean) / sd, written on the shifted values; 0 where sd is 0.
+  static Batch zscore_of(const Batch &x, const Batch &s1, const Batch &c, const Batch &inv_n,
+                         const Batch &sd) noexcept {
+    const Batch z = (x - c - s1 * inv_n) / sd;
+    return xsimd::select(sd > Batch(Acc(0)), z, Batch(Acc(0)));
+  }
+
+  Batch sum(std::size_t b) const noexcept { return sum_of(s1(b), centre(b), n_); }
   Batch mean(std::size_t b) const noexcept {
-    return empty_ ? Batch(Acc(0)) : xsimd::fma(s1(b), inv_n_, centre(b));
+    return empty_ ? Batch(Acc(0)) : mean_of(s1(b), centre(b), inv_n_);
   }
   Batch variance(std::size_t b) const noexcept {
-    const Batch a = s1(b);
-    const Batch m2 = xsimd::fnma(a * a, inv_n_, Batch::load_aligned(s2_ + b));
-    return xsimd::max(m2, Batch(Acc(0))) * inv_dof_;
+    return variance_of(s1(b), Batch::load_aligned(s2_ + b), inv_n_, inv_dof_);
   }
   Batch stddev(std::size_t b) const noexcept { return xsimd::sqrt(variance(b)); }
-  /// (x − mean) / sd of row `x`, written on the shifted values; 0 where sd is 0.
+  /// The z-score of row `x`.
   Batch zscore(const Acc *x, std::size_t b) const noexcept {
-    const Batch sd = stddev(b);
-    const Batch z = (Batch::load_aligned(x + b) - centre(b) - s1(b) * inv_n_) / sd;
-    return xsimd::select(sd > Batch(Acc(0)), z, Batch(Acc(0)));
+    return zscore_of(Batch::load_aligned(x + b), s1(b), centre(b), inv_n_, stddev(b));
   }
 
   /// Emits sum, mean, variance and stddev as `Stats` asks, in the windows' column order.
@@ -181,11 +202,7 @@ class rolling {
 
   /// Takes one row into the window; false if the NaN policy skipped it. O(D).
   RILL_STAGE_INLINE bool push(const feature_row<T, D> &x) noexcept {
-    row_acc scratch;
-    const Acc *v = detail::screened_row<Acc, Arch>(x, policy_, replacement_, scratch, counters_);
-    if (v == nullptr) return false;
-    push_screened(v);
-    return true;
+    return take<false>(x, nullptr);
   }
 
   /// The current statistics as the row this stage emits. O(D).
@@ -203,11 +220,9 @@ class rolling {
   }
   /// The stage's call with the row written at `out[0, output_width)` instead of
   /// emitted: how `assemble` has its parts fill its row in place. False (nothing
-  /// written) if the NaN policy skipped the row.
+  /// written) if the NaN policy skipped the row. `out` must not overlap `in`.
   RILL_STAGE_INLINE bool emit_into(const input_type &in, T *out) noexcept {
-    if (!push(in.x)) return false;
-    write_row(out);
-    return true;
+    return take<true>(in.x, out);
   }
 
   /// Rows in the window, min(pushes, N).
@@ -249,30 +264,86 @@ class rolling {
   // The newest row's slot; N - 1 before any push (where get() answers an empty window).
   std::size_t last_slot() const noexcept { return static_cast<std::size_t>((seen_ + N - 1) % N); }
 
-  // While the window fills (push seen_ + 1 of the first N): the first row becomes the
-  // centre, so early sums don't cancel (a non-finite value, policy propagate, must not,
-  // or it would poison every later sum), and the divisors follow the count.
-  RILL_NOINLINE void warm_up(const Acc *x) noexcept {
-    if (seen_ == 0)
-      for (std::size_t i = 0; i < Dp; ++i) ms_.centre[i] = std::isfinite(x[i]) ? x[i] : Acc(0);
-    using moments_of = detail::shifted_moments<batch, Acc>;
-    const std::size_t n = static_cast<std::size_t>(seen_) + 1;
-    inv_n_ = moments_of::inverse(n);
-    inv_dof_ = moments_of::inverse(n > ddof_ ? n - ddof_ : 0);
+  // Screens row x and pushes it; with Write, also writes the row the stage emits at
+  // `out` (which must not overlap x). False if the policy skipped the row.
+  template <bool Write>
+  RILL_ALWAYS_INLINE bool take(const feature_row<T, D> &x, T *out) noexcept {
+    detail::screen_buffer<Acc, Dp> scratch;
+    const Acc *v = detail::screened_row<Acc, Arch>(x, policy_, replacement_, scratch, counters_);
+    if (v == nullptr) return false;
+    push_screened<Write>(v, out);
+    return true;
   }
 
-  // `x`: Dp values, any alignment (the caller's row when it needed no copy).
-  RILL_ALWAYS_INLINE void push_screened(const Acc *x) noexcept {
+  // The emitted row can be written register by register from what the push has just
+  // computed (sums, running extremes, the row) when no conversion or partial register
+  // is involved: no reload of what the push stored.
+  static constexpr bool writes_in_push = std::is_same_v<T, Acc> && D == Dp;
+
+  // `x`: Dp values, any alignment (the caller's row when it needed no copy). With
+  // Write, the row the stage emits goes to `out`: during the push where it can, else
+  // after it. A full window's push inside a block is the common one and the only one
+  // inline.
+  template <bool Write>
+  RILL_ALWAYS_INLINE void push_screened(const Acc *x, T *out) noexcept {
     const std::size_t slot = static_cast<std::size_t>(seen_ % N);
-    if constexpr (moments) {
-      const bool full = seen_ >= N;
-      if (RILL_UNLIKELY(!full)) warm_up(x);
-      for (std::size_t b = 0; b < Dp; b += W) {
-        const batch c = batch::load_aligned(ms_.centre.data() + b);
-        const batch d = batch::load_unaligned(x + b) - c;
-        batch s1 = batch::load_aligned(ms_.s1.data() + b);
-        batch s2 = batch::load_aligned(ms_.s2.data() + b);
-        if (full) {
+    constexpr bool blocks = moments || want_min || want_max;
+    if (RILL_UNLIKELY(seen_ < N || (blocks && slot == N - 1))) {
+      push_filling_or_ending_block<Write>(x, out);
+      return;
+    }
+    push_registers<Write && writes_in_push, true>(x, slot, out);
+    ++seen_;
+    if constexpr (Write && !writes_in_push) write_row(out);
+  }
+
+  // A push while the window fills or at a block's last slot, out of line (like the
+  // pass): the first row becomes the centre, so early sums don't cancel (a non-finite
+  // value, policy propagate, must not, or it would poison every later sum), and the
+  // divisors follow the count; at a block's last slot the pass changes the sums and the
+  // extremes, so the row (with Write) is written after it.
+  template <bool Write>
+  RILL_NOINLINE void push_filling_or_ending_block(const Acc *x, T *out) noexcept {
+    const std::size_t slot = static_cast<std::size_t>(seen_ % N);
+    if (seen_ < N) {
+      if constexpr (moments) {
+        if (seen_ == 0)
+          for (std::size_t i = 0; i < Dp; ++i) ms_.centre[i] = std::isfinite(x[i]) ? x[i] : Acc(0);
+        using moments_of = detail::shifted_moments<batch, Acc>;
+        const std::size_t n = static_cast<std::size_t>(seen_) + 1;
+        inv_n_ = moments_of::inverse(n);
+        inv_dof_ = moments_of::inverse(n > ddof_ ? n - ddof_ : 0);
+      }
+      push_registers<false, false>(x, slot, out);
+    } else {
+      push_registers<false, true>(x, slot, out);
+    }
+    if constexpr (moments || want_min || want_max) {
+      if (slot == N - 1) complete_block();
+    }
+    ++seen_;
+    if constexpr (Write) write_row(out);
+  }
+
+  // The push, one register of features at a time, each loaded once; with WriteRow the
+  // register's columns of the emitted row are written as soon as they are known.
+  // `Full`: the window held N rows before this one (the oldest leaves). WriteRow is only
+  // taken with Full.
+  template <bool WriteRow, bool Full>
+  RILL_ALWAYS_INLINE void push_registers(const Acc *x, std::size_t slot, T *out) noexcept {
+    static_assert(Full || !WriteRow);
+    if constexpr (WriteRow && has(Stats, stat::count)) out[0] = static_cast<T>(N);
+    // Read before the loop: its stores could alias them as far as the compiler knows.
+    const batch inv_n(inv_n_), inv_dof(inv_dof_);
+    for (std::size_t b = 0; b < Dp; b += W) {
+      const batch xb = batch::load_unaligned(x + b);
+      batch c, s1, s2, lo, hi;
+      if constexpr (moments) {
+        c = batch::load_aligned(ms_.centre.data() + b);
+        const batch d = xb - c;
+        s1 = batch::load_aligned(ms_.s1.data() + b);
+        s2 = batch::load_aligned(ms_.s2.data() + b);
+        if constexpr (Full) {
           const batch o = batch::load_aligned(ring_[slot].data() + b) - c;
           s1 += d - o;
           s2 = xsimd::fma(d - o, d + o, s2);  // d² - o², factored to round once
@@ -287,16 +358,35 @@ class rolling {
           xsimd::fma(d, d, batch::load_aligned(ms_.f2.data() + b)).store_aligned(ms_.f2.data() + b);
         }
       }
+      xb.store_aligned(ring_[slot].data() + b);
+      if constexpr (want_min) lo = mins_.take(b, xb);
+      if constexpr (want_max) hi = maxs_.take(b, xb);
+      if constexpr (WriteRow) {
+        // The same formulas as write_row, on the registers at hand.
+        using moments_of = detail::shifted_moments<batch, Acc>;
+        auto put = [&](stat which, const batch &v) noexcept {
+          v.store_unaligned(out + stat_column(Stats, which, D) + b);
+        };
+        if constexpr (moments) {
+          if constexpr (has(Stats, stat::sum))
+            put(stat::sum, moments_of::sum_of(s1, c, batch(static_cast<Acc>(N))));
+          if constexpr (has(Stats, stat::mean)) put(stat::mean, moments_of::mean_of(s1, c, inv_n));
+          if constexpr (has(Stats, stat::variance) || has(Stats, stat::stddev) ||
+                        has(Stats, stat::zscore)) {
+            const batch var = moments_of::variance_of(s1, s2, inv_n, inv_dof);
+            if constexpr (has(Stats, stat::variance)) put(stat::variance, var);
+            if constexpr (has(Stats, stat::stddev) || has(Stats, stat::zscore)) {
+              const batch sd = xsimd::sqrt(var);
+              if constexpr (has(Stats, stat::stddev)) put(stat::stddev, sd);
+              if constexpr (has(Stats, stat::zscore))
+                put(stat::zscore, moments_of::zscore_of(xb, s1, c, inv_n, sd));
+            }
+          }
+        }
+        if constexpr (want_min) put(stat::min, mins_.get(slot, b, lo));
+        if constexpr (want_max) put(stat::max, maxs_.get(slot, b, hi));
+      }
     }
-    // Register by register: a struct copy went through 16-byte moves and a reload.
-    for (std::size_t b = 0; b < Dp; b += W)
-      batch::load_unaligned(x + b).store_aligned(ring_[slot].data() + b);
-    if constexpr (want_min) mins_.take(x);
-    if constexpr (want_max) maxs_.take(x);
-    if constexpr (moments || want_min || want_max) {
-      if (slot == N - 1) complete_block();
-    }
-    ++seen_;
   }
 
   // Every N-th push: the extremes' backward pass and the moments' rebuild over the

@@ -1,0 +1,129 @@
+// emit_into against push() then row(), for window stages: shared by the unit tests
+// (portable build) and tests/fma (x86-64-v3), since the stages take a different path
+// for each instruction set. Internal linkage on purpose: each build has its own copy.
+#pragma once
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <random>
+#include <string>
+
+#include "rill/window/ewm.hpp"
+#include "rill/window/rolling.hpp"
+
+namespace {
+
+// Rows of `make(policy)`'s stage that emit_into wrote differently from the row push()
+// then row() give, bit for bit (NaN for NaN), under each NaN policy; plus any
+// difference in what was taken or counted. A window writes a row of whole registers
+// from what its push just computed, other rows and every row at a block's last slot
+// after the push: either way the row must be the same.
+template <class Make>
+std::size_t emit_into_mismatches(Make make, std::uint64_t seed) {
+  std::size_t bad = 0;
+  for (auto policy :
+       {rill::nan_policy::propagate, rill::nan_policy::skip, rill::nan_policy::replace}) {
+    auto twin = make(policy), fused = make(policy);
+    using S = decltype(twin);
+    using T = typename S::output_type::value_type;
+    constexpr std::size_t D = S::input_type::width, out_w = S::output_width;
+    std::mt19937_64 rng(seed++);
+    std::normal_distribution<double> g(3, 2);
+    for (std::uint64_t t = 0; t < 1000; ++t) {
+      typename S::input_type in{t, static_cast<std::int64_t>(t), {}};
+      for (auto &v : in.x) v = static_cast<T>(g(rng));
+      if (t % 37 == 11) in.x[t % D] = std::numeric_limits<T>::quiet_NaN();
+      if (t % 53 == 20) in.x[(t + 1) % D] = -std::numeric_limits<T>::infinity();
+      if (t % 101 == 50) in.x[t % D] = T(1e6);  // a spike, through the block rebuilds
+      bool pushed;
+      if constexpr (requires { twin.push(in.x, in.time_ns); })
+        pushed = twin.push(in.x, in.time_ns);  // ewm: a half-life reads the time
+      else
+        pushed = twin.push(in.x);
+      std::array<T, out_w> got;
+      got.fill(T(-12345));
+      const bool wrote = fused.emit_into(in, got.data());
+      bad += pushed != wrote;
+      if (!wrote) {  // nothing written
+        bad += static_cast<std::size_t>(std::count(got.begin(), got.end(), T(-12345))) != out_w;
+        continue;
+      }
+      const auto want = twin.row();
+      for (std::size_t i = 0; i < out_w; ++i)
+        bad += std::isnan(want[i]) ? !std::isnan(got[i])
+                                   : std::memcmp(&got[i], &want[i], sizeof(T)) != 0;
+    }
+    bad += fused.counters().nonfinite != twin.counters().nonfinite;
+    bad += fused.counters().skipped_rows != twin.counters().skipped_rows;
+  }
+  return bad;
+}
+
+// Every shape checked, and the mismatches of each that had any ("" when none): whole
+// registers of a float and a double accumulator (written during the push), widths
+// with a partial register and a converting window (written after it), windows of 1,
+// short and long capacity, statistics with and without extremes, and ewm.
+inline std::string emit_into_mismatches() {
+  using rill::nan_policy;
+  using rill::stat;
+  constexpr stat all = stat::count | stat::sum | stat::mean | stat::variance | stat::stddev |
+                       stat::min | stat::max | stat::zscore;
+  constexpr stat five = stat::mean | stat::stddev | stat::min | stat::max;
+  constexpr stat moments = stat::count | stat::sum | stat::variance | stat::zscore;
+  constexpr stat extremes = stat::max | stat::min;
+  constexpr stat ew_all = stat::mean | stat::variance | stat::stddev | stat::zscore;
+  std::string failures;
+  auto check = [&](const char *name, std::size_t bad) {
+    if (bad != 0) failures += std::string(name) + ": " + std::to_string(bad) + " ";
+  };
+  std::uint64_t seed = 1;
+  check("rolling<16, 64, mean|std|min|max, float, float>",
+        emit_into_mismatches(
+            [](nan_policy p) { return rill::rolling<16, 64, five, float, float>(1, p); }, seed++));
+  check("rolling<16, 5, all, float, float>",
+        emit_into_mismatches(
+            [](nan_policy p) { return rill::rolling<16, 5, all, float, float>(0, p, 9.0f); },
+            seed++));
+  check("rolling<8, 1, all, float, float>",
+        emit_into_mismatches(
+            [](nan_policy p) { return rill::rolling<8, 1, all, float, float>(1, p); }, seed++));
+  check(
+      "rolling<24, 7, count|sum|variance|zscore, float, float>",
+      emit_into_mismatches(
+          [](nan_policy p) { return rill::rolling<24, 7, moments, float, float>(1, p); }, seed++));
+  check(
+      "rolling<16, 6, min|max, float, float>",
+      emit_into_mismatches(
+          [](nan_policy p) { return rill::rolling<16, 6, extremes, float, float>(1, p); }, seed++));
+  check("rolling<8, 64, all, double, double>",
+        emit_into_mismatches([](nan_policy p) { return rill::rolling<8, 64, all, double>(1, p); },
+                             seed++));
+  check("rolling<4, 3, sum|min, double, double>",
+        emit_into_mismatches(
+            [](nan_policy p) { return rill::rolling<4, 3, stat::sum | stat::min, double>(2, p); },
+            seed++));
+  check("rolling<13, 4, all, float, float>",
+        emit_into_mismatches(
+            [](nan_policy p) { return rill::rolling<13, 4, all, float, float>(1, p); }, seed++));
+  check(
+      "rolling<16, 64, all, float, double>",
+      emit_into_mismatches([](nan_policy p) { return rill::rolling<16, 64, all>(1, p); }, seed++));
+  check("ewm<16, mean, float, float>",
+        emit_into_mismatches(
+            [](nan_policy p) { return rill::ewm<16, stat::mean, float, float>::fading(0.1, p); },
+            seed++));
+  check("ewm<8, mean|variance|stddev|zscore, double>",
+        emit_into_mismatches(
+            [](nan_policy p) { return rill::ewm<8, ew_all, double>::fading(0.3, p); }, seed++));
+  check("ewm<16, mean|variance|stddev|zscore, float, float> half-life",
+        emit_into_mismatches(
+            [](nan_policy p) { return rill::ewm<16, ew_all, float, float>::half_life(5, p); },
+            seed++));
+  return failures;
+}
+
+}  // namespace
