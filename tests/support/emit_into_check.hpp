@@ -12,6 +12,7 @@
 #include <random>
 #include <string>
 
+#include "rill/window/assemble.hpp"
 #include "rill/window/ewm.hpp"
 #include "rill/window/rolling.hpp"
 
@@ -44,12 +45,16 @@ std::size_t emit_into_mismatches(Make make, std::uint64_t seed) {
         pushed = twin.push(in.x, in.time_ns);  // ewm: a half-life reads the time
       else
         pushed = twin.push(in.x);
-      std::array<T, out_w> got;
+      std::array<T, out_w + 16> got;  // 16 more: nothing may be written past the row
       got.fill(T(-12345));
       const bool wrote = fused.emit_into(in, got.data());
       bad += pushed != wrote;
+      const auto untouched_from = [&](std::size_t i) {
+        return static_cast<std::size_t>(std::count(got.begin() + i, got.end(), T(-12345)));
+      };
+      bad += untouched_from(out_w) != 16;
       if (!wrote) {  // nothing written
-        bad += static_cast<std::size_t>(std::count(got.begin(), got.end(), T(-12345))) != out_w;
+        bad += untouched_from(0) != out_w + 16;
         continue;
       }
       const auto want = twin.row();
@@ -63,10 +68,42 @@ std::size_t emit_into_mismatches(Make make, std::uint64_t seed) {
   return bad;
 }
 
+// An assembled row (raw features, then a float rolling window and an EWMA whose parts
+// write in place) against the parts' push() then row(), bit for bit.
+inline std::size_t assembled_mismatches() {
+  using rill::stat;
+  constexpr std::size_t D = 16;
+  constexpr stat five = stat::mean | stat::stddev | stat::min | stat::max;
+  using roll_t = rill::rolling<D, 64, five, float, float>;
+  using ewm_t = rill::ewm<D, stat::mean, float, float>;
+  auto stage = rill::assemble(roll_t(1), ewm_t::fading(0.1));
+  roll_t roll(1);
+  auto ew = ewm_t::fading(0.1);
+  std::mt19937_64 rng(99);
+  std::normal_distribution<float> g(3, 2);
+  std::size_t bad = 0, emitted = 0;
+  for (std::uint64_t t = 0; t < 700; ++t) {
+    rill::event<D> in{t, static_cast<std::int64_t>(t), {}};
+    for (auto &v : in.x) v = g(rng);
+    stage(in, [&](const auto &out) noexcept {
+      ++emitted;
+      roll.push(in.x);
+      ew.push(in.x);
+      const auto r = roll.row();
+      const auto e = ew.row();
+      for (std::size_t i = 0; i < D; ++i) bad += out.x[i] != in.x[i];
+      bad += std::memcmp(out.x.data() + D, r.data(), sizeof(float) * r.size()) != 0;
+      bad += std::memcmp(out.x.data() + D + r.size(), e.data(), sizeof(float) * e.size()) != 0;
+    });
+  }
+  return bad + (emitted != 700);
+}
+
 // Every shape checked, and the mismatches of each that had any ("" when none): whole
 // registers of a float and a double accumulator (written during the push), widths
 // with a partial register and a converting window (written after it), windows of 1,
-// short and long capacity, statistics with and without extremes, and ewm.
+// short and long capacity, statistics with and without extremes (count alone, whose
+// every full push writes in the push), ddof above the capacity, ewm, and assemble.
 inline std::string emit_into_mismatches() {
   using rill::nan_policy;
   using rill::stat;
@@ -109,6 +146,13 @@ inline std::string emit_into_mismatches() {
   check("rolling<13, 4, all, float, float>",
         emit_into_mismatches(
             [](nan_policy p) { return rill::rolling<13, 4, all, float, float>(1, p); }, seed++));
+  check("rolling<8, 4, count, float, float>",
+        emit_into_mismatches(
+            [](nan_policy p) { return rill::rolling<8, 4, stat::count, float, float>(1, p); },
+            seed++));
+  check("rolling<8, 3, all, float, float>, ddof 5",
+        emit_into_mismatches(
+            [](nan_policy p) { return rill::rolling<8, 3, all, float, float>(5, p); }, seed++));
   check(
       "rolling<16, 64, all, float, double>",
       emit_into_mismatches([](nan_policy p) { return rill::rolling<16, 64, all>(1, p); }, seed++));
@@ -123,6 +167,10 @@ inline std::string emit_into_mismatches() {
         emit_into_mismatches(
             [](nan_policy p) { return rill::ewm<16, ew_all, float, float>::half_life(5, p); },
             seed++));
+  check(
+      "assemble(rolling<16, 64, mean|std|min|max, float, float>, ewm<16, mean, float, "
+      "float>)",
+      assembled_mismatches());
   return failures;
 }
 

@@ -40,7 +40,9 @@ constexpr part_list<P...> make_part_list(P... p) {
 
 /// A part that can write its row straight into the assembled row (rolling, ewm):
 /// `emit_into(in, dst)` is its call with the row written at dst, false if it produced
-/// nothing. Other parts emit an event that is copied in.
+/// nothing; dst must not overlap `in` (a part may write a column before it has read
+/// all of the input row), which the assembled row, a member of the stage, never does.
+/// Other parts emit an event that is copied in.
 template <class P>
 concept writes_row_in_place =
     requires(P &p, const typename P::input_type &in, typename P::output_type::value_type *dst) {

@@ -91,7 +91,7 @@ class ewm {
     const Acc *v = detail::screened_row<Acc, Arch>(x, policy_, replacement_, scratch, counters_);
     if (v == nullptr) return false;
     Acc a = alpha_, not_a = not_alpha_;  // a fading factor's, after the first row
-    if (RILL_UNLIKELY(!steady_)) {
+    if (!steady_) {  // the first row, or every row with a half-life
       a = weight_of(time_ns);
       not_a = Acc(1) - a;
     }
@@ -134,7 +134,7 @@ class ewm {
     emit(out);
   }
   /// The stage's call with the row written at `out[0, output_width)` instead of
-  /// emitted (see rolling::emit_into). False if the NaN policy skipped the row.
+  /// emitted, as `assemble` uses it. False if the NaN policy skipped the row.
   RILL_STAGE_INLINE bool emit_into(const input_type &in, T *out) noexcept {
     if (!push(in.x, in.time_ns)) return false;
     write_row(out);

@@ -29,7 +29,7 @@ namespace detail {
 /// previous block plus [0, p] of this one, so its extreme is op(prefix_,
 /// suffix_[p+1]), where prefix_ is the running extreme of this block and suffix_ the
 /// backward running extremes of the previous block, built when that block
-/// completed. take(): O(Dp) per row; every N-th row (the block's last slot) the
+/// completed. take(): O(1) per register of a row, O(Dp) per row; every N-th row (the block's last slot) the
 /// owner also calls complete_blocks() for the backward pass, O(N·Dp) — that is the
 /// worst case, deterministic and independent of the data. No allocation.
 ///

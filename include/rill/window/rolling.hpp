@@ -147,7 +147,8 @@ class shifted_moments {
 ///
 /// Cost per push: O(D) with a few SIMD ops per register of features; min/max
 /// add an O(N·D) backward pass once every N pushes (the worst case, out of
-/// line). Memory: N
+/// line). The pushes while the window fills and at a block's last slot are out of
+/// line too (a call each: with N = 1 every push, with N = 2 every other one). Memory: N
 /// rows of Acc plus N + 1 more per extreme, inline; never allocates; trivially
 /// copyable. One thread owns it.
 template <std::size_t D, std::size_t N, stat Stats, class T = float, class Acc = double,
