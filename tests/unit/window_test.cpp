@@ -21,6 +21,7 @@
 #include "rill/window/lag.hpp"
 #include "rill/window/rolling.hpp"
 #include "rill/window/scaler.hpp"
+#include "rill/window/standard_scaler.hpp"
 
 namespace {
 
@@ -707,6 +708,72 @@ TEST_CASE("River's scaler docstring cases, learn then transform", "[window][scal
     ++checked;
   }
   CHECK(checked == 16);
+}
+
+// The scaler's SIMD learn and transform against the per-feature formulas written out
+// one value at a time (Welford, River's order of operations), bit for bit. `gaps`: 0
+// a clean stream (one count for all features throughout), 1 NaN and ±Inf in random
+// features from row 1000 on (each feature then keeps its own count), 2 as 1 plus a
+// feature that is never finite. Widths with and without a partial register, float and
+// double accumulators.
+template <std::size_t D, class T, class Acc>
+std::size_t scaler_mismatches(std::uint64_t seed, int gaps) {
+  rill::standard_scaler<D, T, Acc> s;
+  std::array<std::uint64_t, D> n{};
+  std::array<Acc, D> mean{}, m2{};
+  std::uint64_t non_finite = 0;
+  std::mt19937_64 rng(seed);
+  std::normal_distribution<double> g(0, 1);
+  std::size_t bad = 0;
+  auto same = [](auto a, auto b) {
+    return std::isnan(a) ? std::isnan(b) : std::memcmp(&a, &b, sizeof a) == 0;
+  };
+  for (std::uint64_t t = 0; t < 3000; ++t) {
+    rill::event<D, T> in{t, std::int64_t(t), {}};
+    const double level = t < 1500 ? 5.0 : -300.0, scale = t < 1500 ? 2.0 : 0.01;
+    for (std::size_t i = 0; i < D; ++i) in.x[i] = T(level + scale * g(rng));
+    if (gaps > 0 && t > 1000 && rng() % 9 == 0)
+      in.x[rng() % D] = std::numeric_limits<T>::quiet_NaN();
+    if (gaps > 0 && t > 1200 && rng() % 13 == 0)
+      in.x[rng() % D] = std::numeric_limits<T>::infinity();
+    if (gaps == 2) in.x[D / 2] = std::numeric_limits<T>::quiet_NaN();  // never finite
+    for (std::size_t i = 0; i < D; ++i) {  // the reference learns
+      const Acc v = static_cast<Acc>(in.x[i]);
+      if (!std::isfinite(v)) {
+        ++non_finite;
+        continue;
+      }
+      ++n[i];
+      const Acc delta = v - mean[i];
+      mean[i] += delta / static_cast<Acc>(n[i]);
+      m2[i] += delta * (v - mean[i]);
+    }
+    rill::feature_row<T, D> got{};
+    s(in, [&](const auto &out) noexcept { got = out.x; });
+    for (std::size_t i = 0; i < D; ++i) {
+      const Acc var = n[i] ? m2[i] / static_cast<Acc>(n[i]) : Acc(0);
+      const Acc v = static_cast<Acc>(in.x[i]);
+      const T want = !std::isfinite(v) ? in.x[i]
+                     : var > 0         ? static_cast<T>((v - mean[i]) / std::sqrt(var))
+                                       : T(0);
+      bad += !same(got[i], want) + !same(s.mean(i), mean[i]) + !same(s.variance(i), var);
+      bad += s.count(i) != n[i];
+    }
+    bad += s.non_finite() != non_finite || s.count() != t + 1;
+  }
+  return bad;
+}
+
+TEST_CASE("the standard scaler's SIMD path equals Welford one value at a time",
+          "[window][scaler]") {
+  for (int gaps : {0, 1, 2}) {
+    INFO("gaps " << gaps);
+    CHECK(scaler_mismatches<16, float, double>(1, gaps) == 0);
+    CHECK(scaler_mismatches<5, float, double>(2, gaps) == 0);
+    CHECK(scaler_mismatches<16, float, float>(3, gaps) == 0);
+    CHECK(scaler_mismatches<7, double, double>(4, gaps) == 0);
+    CHECK(scaler_mismatches<1, double, double>(5, gaps) == 0);
+  }
 }
 
 // ---------------------------------------------------------------- assembly

@@ -53,7 +53,7 @@ class lag {
   constexpr explicit lag(T fill = T(0)) noexcept : fill_(fill) {}
 
   /// Takes row `x` and returns the lag features of it. O(D).
-  output_row push(const feature_row<T, D> &x) noexcept {
+  RILL_STAGE_INLINE output_row push(const feature_row<T, D> &x) noexcept {
     output_row out;
     const std::size_t now = static_cast<std::size_t>(seen_ % (K + 1));
     ring_[now] = x;
@@ -94,7 +94,7 @@ class lag {
   }
 
   template <class Emit>
-  void operator()(const input_type &in, Emit &&emit) noexcept {
+  RILL_STAGE_INLINE void operator()(const input_type &in, Emit &&emit) noexcept {
     emit(output_type{in.id, in.time_ns, push(in.x)});
   }
 

@@ -50,6 +50,7 @@ struct screen_buffer {
   Acc *data() noexcept { return v.data(); }
   const Acc *data() const noexcept { return v.data(); }
   Acc &operator[](std::size_t i) noexcept { return v[i]; }
+  const Acc &operator[](std::size_t i) const noexcept { return v[i]; }
 };
 
 /// True when all Dp values at p (any alignment) are finite. Compilers do not vectorise

@@ -53,7 +53,7 @@ class min_max_scaler {
     return out;
   }
   template <class Emit>
-  void operator()(const input_type &in, Emit &&emit) noexcept {
+  RILL_STAGE_INLINE void operator()(const input_type &in, Emit &&emit) noexcept {
     learn(in.x);
     emit(input_type{in.id, in.time_ns, transform(in.x)});
   }
@@ -104,7 +104,7 @@ class max_abs_scaler {
     return out;
   }
   template <class Emit>
-  void operator()(const input_type &in, Emit &&emit) noexcept {
+  RILL_STAGE_INLINE void operator()(const input_type &in, Emit &&emit) noexcept {
     learn(in.x);
     emit(input_type{in.id, in.time_ns, transform(in.x)});
   }

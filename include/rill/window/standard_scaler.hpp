@@ -8,6 +8,8 @@
 
 #include "rill/config.hpp"
 #include "rill/core/event.hpp"
+#include "rill/window/lanes.hpp"
+#include "rill/window/nan_policy.hpp"
 
 RILL_NAMESPACE_BEGIN
 
@@ -21,66 +23,133 @@ RILL_NAMESPACE_BEGIN
 /// statistics.
 ///
 /// As a stage it takes `event<D, T>` and emits the same event with the scaled row.
-/// Complexity O(D) per event; statistics kept in `Acc` (double by default) so that
-/// long streams do not lose precision. Never allocates. One thread.
-template <std::size_t D, class T = float, class Acc = double>
+/// Complexity O(D) per event, SIMD across features (a division per register to learn,
+/// a division and a root to transform); statistics kept in `Acc` (double by default)
+/// so that long streams do not lose precision. Never allocates. One thread.
+template <std::size_t D, class T = float, class Acc = double,
+          class Arch = detail::simd::default_arch>
 class standard_scaler {
+  using layout = detail::lane_layout<Acc, D, Arch>;
+  using batch = typename layout::batch;
+  static constexpr std::size_t W = layout::width;
+  static constexpr std::size_t Dp = layout::padded;
+  using row_acc = detail::lane_row<Acc, Dp>;
+  using converted_row = detail::screen_buffer<Acc, Dp>;
+
  public:
   using input_type = event<D, T>;
   using output_type = event<D, T>;
 
   /// Takes one row into the running mean and variance.
-  void learn(const feature_row<T, D>& x) noexcept {
-    ++count_;
-    std::uint64_t skipped = 0;
-    for (std::size_t i = 0; i < D; ++i) {
-      const Acc v = static_cast<Acc>(x[i]);
-      const bool ok = std::isfinite(v);  // selects, not branches: the loop stays SIMD
-      skipped += !ok;
-      n_[i] += ok;
-      const Acc delta = ok ? v - mean_[i] : Acc(0);
-      mean_[i] += delta / static_cast<Acc>(n_[i] ? n_[i] : 1);
-      m2_[i] += ok ? delta * (v - mean_[i]) : Acc(0);
-    }
-    non_finite_ += skipped;
+  RILL_STAGE_INLINE void learn(const feature_row<T, D> &x) noexcept {
+    converted_row v;
+    detail::convert_row<Acc, Arch>(x, v);
+    learn_converted(v);
   }
 
   /// Scales one row with the statistics learnt so far (does not learn it).
-  feature_row<T, D> transform(const feature_row<T, D>& x) const noexcept {
-    feature_row<T, D> out;
-    for (std::size_t i = 0; i < D; ++i) {
-      const Acc var = variance(i);
-      // A non-finite input stays non-finite (never a silent 0), for the next stage's policy.
-      out[i] = !std::isfinite(x[i]) ? x[i]
-               : var > 0          ? static_cast<T>((static_cast<Acc>(x[i]) - mean_[i]) / std::sqrt(var))
-                                  : T(0);
-    }
-    return out;
+  feature_row<T, D> transform(const feature_row<T, D> &x) const noexcept {
+    converted_row v;
+    detail::convert_row<Acc, Arch>(x, v);
+    return transformed(v);
   }
 
   template <class Emit>
-  void operator()(const input_type& in, Emit&& emit) noexcept {
-    learn(in.x);
-    emit(input_type{in.id, in.time_ns, transform(in.x)});
+  RILL_STAGE_INLINE void operator()(const input_type &in, Emit &&emit) noexcept {
+    converted_row v;  // converted once for both steps
+    detail::convert_row<Acc, Arch>(in.x, v);
+    learn_converted(v);
+    emit(output_type{in.id, in.time_ns, transformed(v)});
   }
 
   /// Rows learnt; `count(i)`: finite values of feature `i` learnt.
   std::uint64_t count() const noexcept { return count_; }
-  std::uint64_t count(std::size_t i) const noexcept { return n_[i]; }
+  std::uint64_t count(std::size_t i) const noexcept { return count_ - missed_[i]; }
   /// Non-finite values not learnt, over all features.
   std::uint64_t non_finite() const noexcept { return non_finite_; }
   Acc mean(std::size_t i) const noexcept { return mean_[i]; }
   /// Population variance (ddof = 0) of feature `i`.
   Acc variance(std::size_t i) const noexcept {
-    return n_[i] > 0 ? m2_[i] / static_cast<Acc>(n_[i]) : Acc(0);
+    const std::uint64_t n = count(i);
+    return n > 0 ? m2_[i] / static_cast<Acc>(n) : Acc(0);
   }
   void reset() noexcept { *this = standard_scaler{}; }
 
  private:
+  // The common row: every value finite and every feature learnt from every row so far,
+  // so one count serves all lanes.
+  RILL_ALWAYS_INLINE void learn_converted(const converted_row &v) noexcept {
+    ++count_;
+    if (RILL_UNLIKELY(non_finite_ != 0 || !(detail::all_finite_lanes<Acc, Arch, Dp>(v.data())))) {
+      learn_with_gaps(v);
+      return;
+    }
+    const batch n(static_cast<Acc>(count_));
+    for (std::size_t b = 0; b < Dp; b += W) {
+      const batch x = batch::load_unaligned(v.data() + b);
+      const batch m = batch::load_aligned(mean_.data() + b);
+      const batch delta = x - m;
+      const batch m_new = m + delta / n;
+      m_new.store_aligned(mean_.data() + b);
+      (batch::load_aligned(m2_.data() + b) + delta * (x - m_new)).store_aligned(m2_.data() + b);
+    }
+  }
+
+  // A row with a non-finite value, or any row once a feature has missed one: each
+  // feature divides by its own count, and a non-finite value changes nothing but the
+  // counters. Out of line: a clean stream never comes here.
+  RILL_NOINLINE void learn_with_gaps(const converted_row &v) noexcept {
+    for (std::size_t i = 0; i < D; ++i) {
+      if (!std::isfinite(v[i])) {
+        ++missed_[i];
+        ++non_finite_;
+      }
+    }
+    row_acc n;
+    lane_counts(n);
+    const batch zero(Acc(0)), one(Acc(1));
+    for (std::size_t b = 0; b < Dp; b += W) {
+      const batch x = batch::load_unaligned(v.data() + b);
+      const auto ok = xsimd::isfinite(x);
+      const batch m = batch::load_aligned(mean_.data() + b);
+      const batch delta = xsimd::select(ok, x - m, zero);
+      // A feature with no finite value yet has delta 0 and count 0: divide by 1.
+      const batch nb = xsimd::max(batch::load_aligned(n.data() + b), one);
+      const batch m_new = m + delta / nb;
+      m_new.store_aligned(mean_.data() + b);
+      (batch::load_aligned(m2_.data() + b) + xsimd::select(ok, delta * (x - m_new), zero))
+          .store_aligned(m2_.data() + b);
+    }
+  }
+
+  // The count of every lane, as Acc (padding lanes count every row).
+  void lane_counts(row_acc &n) const noexcept {
+    for (std::size_t i = 0; i < Dp; ++i) n[i] = static_cast<Acc>(count_ - (i < D ? missed_[i] : 0));
+  }
+
+  // z = (x − mean) / sqrt(m2 / n) per lane, 0 where the variance is 0, and a
+  // non-finite x as it is (never a silent 0), for the next stage's policy.
+  feature_row<T, D> transformed(const converted_row &v) const noexcept {
+    row_acc counts{};
+    if (RILL_UNLIKELY(non_finite_ != 0)) lane_counts(counts);
+    const batch zero(Acc(0));
+    const batch all_rows(static_cast<Acc>(count_));
+    feature_row<T, D> out;  // every column is written: no zeroing first
+    detail::column_writer<T, D, batch> write(out.data());
+    write([&](std::size_t b) {
+      const batch x = batch::load_unaligned(v.data() + b);
+      const batch n = non_finite_ != 0 ? batch::load_aligned(counts.data() + b) : all_rows;
+      const batch var = xsimd::select(n > zero, batch::load_aligned(m2_.data() + b) / n, zero);
+      const batch z = (x - batch::load_aligned(mean_.data() + b)) / xsimd::sqrt(var);
+      return xsimd::select(xsimd::isfinite(x), xsimd::select(var > zero, z, zero), x);
+    });
+    return out;
+  }
+
   std::uint64_t count_ = 0, non_finite_ = 0;
-  std::array<std::uint64_t, D> n_{};
-  std::array<Acc, D> mean_{};
-  std::array<Acc, D> m2_{};
+  std::array<std::uint64_t, D> missed_{};  // rows whose value of feature i was not finite
+  row_acc mean_{};
+  row_acc m2_{};
 };
 
 RILL_NAMESPACE_END

@@ -190,7 +190,7 @@ class time_window {
 
   /// Takes row `x` observed at `time_ns`; false if it was dropped as late or
   /// skipped by the NaN policy. O(D) amortised (see the class comment).
-  bool push(const feature_row<T, D> &x, std::int64_t time_ns) noexcept {
+  RILL_STAGE_INLINE bool push(const feature_row<T, D> &x, std::int64_t time_ns) noexcept {
     ++pushes_;
     if (started_ && time_ns < now_) {
       if (expired(time_ns, now_)) {
@@ -233,7 +233,7 @@ class time_window {
   }
 
   template <class Emit>
-  void operator()(const input_type &in, Emit &&emit) noexcept {
+  RILL_STAGE_INLINE void operator()(const input_type &in, Emit &&emit) noexcept {
     if (!push(in.x, in.time_ns)) return;
     output_type out{in.id, in.time_ns, row()};
     emit(out);

@@ -148,7 +148,7 @@ class hopping_window {
   /// close, then adds the row to its windows. Returns false if the row was
   /// dropped as late or skipped by the NaN policy. Cost: see the class comment.
   template <class Emit>
-  bool push(const feature_row<T, D> &x, std::int64_t time_ns, Emit &&emit) noexcept {
+  RILL_STAGE_INLINE bool push(const feature_row<T, D> &x, std::int64_t time_ns, Emit &&emit) noexcept {
     ++pushes_;
     if (started_ && time_ns < watermark_) {
       if (time_ns < watermark_ - lateness_) {
@@ -167,7 +167,7 @@ class hopping_window {
   }
 
   template <class Emit>
-  void operator()(const input_type &in, Emit &&emit) noexcept {
+  RILL_STAGE_INLINE void operator()(const input_type &in, Emit &&emit) noexcept {
     push(in.x, in.time_ns, emit);
   }
 
