@@ -20,6 +20,7 @@
 #include "rill/window/assemble.hpp"
 #include "rill/window/ewm.hpp"
 #include "rill/window/rolling.hpp"
+#include "rill/window/standard_scaler.hpp"
 
 namespace {
 
@@ -120,6 +121,35 @@ struct ewm_part {
   void step(const rill::event<D> &e) noexcept { ew.emit_into(e, out); }
 };
 
+// The online standard scaler over the same rows (learn, then transform), and the
+// same Welford update written one feature at a time beside it (what the scaler was
+// before it went SIMD: a count, a division and a root per feature).
+template <class Acc>
+struct rill_scaler {
+  rill::standard_scaler<D, float, Acc> scaler;
+  float out[D] = {};
+  void step(const rill::event<D> &e) noexcept {
+    scaler(e, [this](const auto &o) noexcept { std::copy(o.x.begin(), o.x.end(), out); });
+  }
+};
+struct scalar_scaler {
+  std::uint64_t n[D] = {};
+  double mean[D] = {}, m2[D] = {};
+  float out[D] = {};
+  void step(const rill::event<D> &e) noexcept {
+    for (std::size_t i = 0; i < D; ++i) {
+      const double v = e.x[i];
+      const bool ok = std::isfinite(v);
+      n[i] += ok;
+      const double delta = ok ? v - mean[i] : 0.0;
+      mean[i] += delta / double(n[i] ? n[i] : 1);
+      m2[i] += ok ? delta * (v - mean[i]) : 0.0;
+      const double var = n[i] ? m2[i] / double(n[i]) : 0.0;
+      out[i] = !ok ? e.x[i] : var > 0 ? float((v - mean[i]) / std::sqrt(var)) : 0.0f;
+    }
+  }
+};
+
 template <class Impl>
 void run(benchmark::State &state) {
   static Impl impl;  // large (tens of KiB): static, built once, never allocates
@@ -173,6 +203,12 @@ BENCHMARK(BM_window_rill_float_acc);
 BENCHMARK(BM_window_assembled_double_acc);
 BENCHMARK(BM_window_assembled_float_acc);
 BENCHMARK(BM_window_naive_recompute);
+void BM_scaler_standard_double_acc(benchmark::State &s) { run<rill_scaler<double>>(s); }
+void BM_scaler_standard_float_acc(benchmark::State &s) { run<rill_scaler<float>>(s); }
+void BM_scaler_standard_per_feature(benchmark::State &s) { run<scalar_scaler>(s); }
+BENCHMARK(BM_scaler_standard_double_acc);
+BENCHMARK(BM_scaler_standard_float_acc);
+BENCHMARK(BM_scaler_standard_per_feature);
 
 // What the core gives this thread right now. This host sometimes shares a physical
 // core with another guest (docs/windows.md): a chain of dependent adds keeps its speed
