@@ -84,7 +84,7 @@ class standard_scaler {
       learn_with_gaps(v);
       return;
     }
-    const batch n(static_cast<Acc>(count_));
+    const batch n(rows_as_acc());
     for (std::size_t b = 0; b < Dp; b += W) {
       const batch x = batch::load_unaligned(v.data() + b);
       const batch m = batch::load_aligned(mean_.data() + b);
@@ -124,27 +124,39 @@ class standard_scaler {
 
   // The count of every lane, as Acc (padding lanes count every row).
   void lane_counts(row_acc &n) const noexcept {
-    for (std::size_t i = 0; i < Dp; ++i) n[i] = static_cast<Acc>(count_ - (i < D ? missed_[i] : 0));
+    for (std::size_t i = 0; i < Dp; ++i)
+      n[i] = static_cast<Acc>(static_cast<std::int64_t>(count_ - (i < D ? missed_[i] : 0)));
   }
 
-  // z = (x − mean) / sqrt(m2 / n) per lane, 0 where the variance is 0, and a
-  // non-finite x as it is (never a silent 0), for the next stage's policy.
-  feature_row<T, D> transformed(const converted_row &v) const noexcept {
-    row_acc counts{};
-    if (RILL_UNLIKELY(non_finite_ != 0)) lane_counts(counts);
+  // z = (x − mean) / sqrt(m2 / n) per lane, 0 where the variance is 0 (or there is no
+  // count: 0 / 0 is NaN, and NaN > 0 is false), and a non-finite x as it is (never a
+  // silent 0), for the next stage's policy. `n_of(b)`: the counts of register b.
+  template <class Counts>
+  RILL_ALWAYS_INLINE feature_row<T, D> transformed(const converted_row &v,
+                                                   Counts &&n_of) const noexcept {
     const batch zero(Acc(0));
-    const batch all_rows(static_cast<Acc>(count_));
     feature_row<T, D> out;  // every column is written: no zeroing first
     detail::column_writer<T, D, batch> write(out.data());
     write([&](std::size_t b) {
       const batch x = batch::load_unaligned(v.data() + b);
-      const batch n = non_finite_ != 0 ? batch::load_aligned(counts.data() + b) : all_rows;
-      const batch var = xsimd::select(n > zero, batch::load_aligned(m2_.data() + b) / n, zero);
+      const batch var = batch::load_aligned(m2_.data() + b) / n_of(b);
       const batch z = (x - batch::load_aligned(mean_.data() + b)) / xsimd::sqrt(var);
       return xsimd::select(xsimd::isfinite(x), xsimd::select(var > zero, z, zero), x);
     });
     return out;
   }
+  RILL_ALWAYS_INLINE feature_row<T, D> transformed(const converted_row &v) const noexcept {
+    if (RILL_UNLIKELY(non_finite_ != 0)) return transformed_with_gaps(v);
+    const batch n(rows_as_acc());
+    return transformed(v, [&](std::size_t) { return n; });
+  }
+  RILL_NOINLINE feature_row<T, D> transformed_with_gaps(const converted_row &v) const noexcept {
+    row_acc n;
+    lane_counts(n);
+    return transformed(v, [&](std::size_t b) { return batch::load_aligned(n.data() + b); });
+  }
+  // Rows learnt, as Acc (a count below 2^63 converts as a signed one: one instruction).
+  Acc rows_as_acc() const noexcept { return static_cast<Acc>(static_cast<std::int64_t>(count_)); }
 
   std::uint64_t count_ = 0, non_finite_ = 0;
   std::array<std::uint64_t, D> missed_{};  // rows whose value of feature i was not finite
