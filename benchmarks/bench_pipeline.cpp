@@ -111,10 +111,11 @@ void BM_pipeline(benchmark::State& state) {
 }
 BENCHMARK(BM_pipeline);
 
-void BM_hand_written(benchmark::State& state) {
+template <class Hand>
+void BM_hand(benchmark::State& state) {
   const auto model = make_model();
   double sink = 0;
-  hand_written h;
+  Hand h;
   std::size_t i = 0;
   for (auto _ : state) {
     sink += h.step(events[i], model);
@@ -123,21 +124,8 @@ void BM_hand_written(benchmark::State& state) {
   benchmark::DoNotOptimize(sink);
   state.SetItemsProcessed(state.iterations());
 }
-BENCHMARK(BM_hand_written);
-
-void BM_hand_written_per_feature(benchmark::State& state) {
-  const auto model = make_model();
-  double sink = 0;
-  hand_written_per_feature h;
-  std::size_t i = 0;
-  for (auto _ : state) {
-    sink += h.step(events[i], model);
-    i = (i + 1) & (rows - 1);
-  }
-  benchmark::DoNotOptimize(sink);
-  state.SetItemsProcessed(state.iterations());
-}
-BENCHMARK(BM_hand_written_per_feature);
+BENCHMARK(BM_hand<hand_written>)->Name("BM_hand_written");
+BENCHMARK(BM_hand<hand_written_per_feature>)->Name("BM_hand_written_per_feature");
 
 // Per-event latency distribution: every push timed on its own.
 template <bool Pipeline>
