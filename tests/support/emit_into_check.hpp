@@ -11,6 +11,7 @@
 #include <limits>
 #include <random>
 #include <string>
+#include <type_traits>
 
 #include "rill/window/assemble.hpp"
 #include "rill/window/ewm.hpp"
@@ -99,6 +100,59 @@ inline std::size_t assembled_mismatches() {
   return bad + (emitted != 700);
 }
 
+// detail::column_writer narrowing double registers to a float row, as columns and as
+// roots (in float for a whole register in float's normal range or 0, else in double)
+// and as paired columns, against the same conversion one value at a time; paired, the
+// x86-64-v3 build narrows two registers into one store, so the halves must land in
+// order. Widths with and without
+// a partial register, values in and out of float's range.
+inline std::size_t column_writer_mismatches() {
+  using batch = xsimd::batch<double>;
+  constexpr std::size_t W = batch::size;
+  using lim = std::numeric_limits<float>;
+  auto fits = [](double x) {
+    return x == 0 || (x >= double(lim::min()) && x <= double(lim::max()));
+  };
+  std::size_t bad = 0;
+  std::mt19937_64 rng(7);
+  auto check = [&](auto width) {
+    constexpr std::size_t D = decltype(width)::value, Dp = (D + W - 1) / W * W;
+    for (int round = 0; round < 200; ++round) {
+      alignas(64) double v[Dp];
+      for (std::size_t i = 0; i < Dp; ++i) {
+        const int kind = static_cast<int>(rng() % 8);
+        v[i] = kind == 0   ? 0.0
+               : kind == 1 ? 1e300 * double(rng() % 7 + 1)   // beyond float
+               : kind == 2 ? 1e-300 * double(rng() % 7 + 1)  // below float's normal range
+                           : std::ldexp(double(rng() % 100000 + 1), int(rng() % 60) - 30);
+      }
+      if (round % 2) std::fill(v, v + Dp, 2.5 + round);  // all in range: the paired roots
+      float cols[3 * D + 1];
+      std::fill(cols, cols + 3 * D + 1, -1.0f);
+      rill::detail::column_writer<float, D, batch> write(cols);
+      write([&](std::size_t b) { return batch::load_aligned(v + b); });
+      write.sqrt_of([&](std::size_t b) { return batch::load_aligned(v + b); });
+      write.paired([&](std::size_t b) { return batch::load_aligned(v + b); });
+      for (std::size_t i = 0; i < D; ++i) {
+        const float f = static_cast<float>(v[i]);
+        const std::size_t first = i / W * W;  // the register holding lane i
+        bool whole_fits = first + W <= D;
+        for (std::size_t k = first; k < first + W; ++k) whole_fits = whole_fits && fits(v[k]);
+        const float root = whole_fits ? std::sqrt(f) : static_cast<float>(std::sqrt(v[i]));
+        bad += std::memcmp(&cols[i], &f, sizeof f) != 0;
+        bad += std::memcmp(&cols[D + i], &root, sizeof root) != 0;
+        bad += std::memcmp(&cols[2 * D + i], &f, sizeof f) != 0;
+      }
+      bad += cols[3 * D] != -1.0f;  // nothing past the columns
+    }
+  };
+  check(std::integral_constant<std::size_t, 16>{});
+  check(std::integral_constant<std::size_t, 13>{});
+  check(std::integral_constant<std::size_t, 8>{});
+  check(std::integral_constant<std::size_t, 3>{});
+  return bad;
+}
+
 // Every shape checked, and the mismatches of each that had any ("" when none): whole
 // registers of a float and a double accumulator (written during the push), widths
 // with a partial register and a converting window (written after it), windows of 1,
@@ -171,6 +225,7 @@ inline std::string emit_into_mismatches() {
       "assemble(rolling<16, 64, mean|std|min|max, float, float>, ewm<16, mean, float, "
       "float>)",
       assembled_mismatches());
+  check("column_writer<float, D, batch<double>>", column_writer_mismatches());
   return failures;
 }
 

@@ -58,8 +58,7 @@ class standard_scaler {
   RILL_STAGE_INLINE void operator()(const input_type &in, Emit &&emit) noexcept {
     converted_row v;  // converted once for both steps
     detail::convert_row<Acc, Arch>(in.x, v);
-    learn_converted(v);
-    emit(output_type{in.id, in.time_ns, transformed(v)});
+    emit(output_type{in.id, in.time_ns, learned_and_transformed(v)});
   }
 
   /// Rows learnt; `count(i)`: finite values of feature `i` learnt.
@@ -76,23 +75,61 @@ class standard_scaler {
   void reset() noexcept { *this = standard_scaler{}; }
 
  private:
+  // Welford's update of register b with the finite values x, all counted n: the new
+  // mean and m2, stored and returned.
+  struct moments {
+    batch mean, m2;
+  };
+  RILL_ALWAYS_INLINE moments learn_register(std::size_t b, const batch &x,
+                                            const batch &n) noexcept {
+    const batch m = batch::load_aligned(mean_.data() + b);
+    const batch delta = x - m;
+    const batch m_new = m + delta / n;
+    m_new.store_aligned(mean_.data() + b);
+    const batch m2_new = batch::load_aligned(m2_.data() + b) + delta * (x - m_new);
+    m2_new.store_aligned(m2_.data() + b);
+    return {m_new, m2_new};
+  }
+  // (x − mean) / sqrt(m2 / n), 0 where the variance is 0 or there is no count (0 / 0 is
+  // NaN, and NaN > 0 is false).
+  static RILL_ALWAYS_INLINE batch scaled(const batch &x, const batch &mean, const batch &m2,
+                                         const batch &n) noexcept {
+    const batch zero(Acc(0));
+    const batch var = m2 / n;
+    return xsimd::select(var > zero, (x - mean) / xsimd::sqrt(var), zero);
+  }
   // The common row: every value finite and every feature learnt from every row so far,
-  // so one count serves all lanes.
+  // so one count serves all lanes. False (nothing learnt) otherwise.
+  RILL_ALWAYS_INLINE bool clean(const converted_row &v) const noexcept {
+    return non_finite_ == 0 && detail::all_finite_lanes<Acc, Arch, Dp>(v.data());
+  }
   RILL_ALWAYS_INLINE void learn_converted(const converted_row &v) noexcept {
     ++count_;
-    if (RILL_UNLIKELY(non_finite_ != 0 || !(detail::all_finite_lanes<Acc, Arch, Dp>(v.data())))) {
+    if (RILL_UNLIKELY(!clean(v))) {
       learn_with_gaps(v);
       return;
     }
     const batch n(rows_as_acc());
-    for (std::size_t b = 0; b < Dp; b += W) {
-      const batch x = batch::load_unaligned(v.data() + b);
-      const batch m = batch::load_aligned(mean_.data() + b);
-      const batch delta = x - m;
-      const batch m_new = m + delta / n;
-      m_new.store_aligned(mean_.data() + b);
-      (batch::load_aligned(m2_.data() + b) + delta * (x - m_new)).store_aligned(m2_.data() + b);
+    for (std::size_t b = 0; b < Dp; b += W)
+      learn_register(b, batch::load_unaligned(v.data() + b), n);
+  }
+  // The stage's step: learn, then transform from the registers just learnt (no reload
+  // of the stored statistics, whose latency sat on every row's path).
+  RILL_ALWAYS_INLINE feature_row<T, D> learned_and_transformed(const converted_row &v) noexcept {
+    ++count_;
+    if (RILL_UNLIKELY(!clean(v))) {
+      learn_with_gaps(v);
+      return transformed_with_gaps(v);
     }
+    const batch n(rows_as_acc());
+    feature_row<T, D> out;  // every column is written: no zeroing first
+    detail::column_writer<T, D, batch> write(out.data());
+    write.paired([&](std::size_t b) {
+      const batch x = batch::load_unaligned(v.data() + b);  // finite: a clean row
+      const moments s = learn_register(b, x, n);
+      return scaled(x, s.mean, s.m2, n);
+    });
+    return out;
   }
 
   // A row with a non-finite value, or any row once a feature has missed one: each
@@ -128,20 +165,18 @@ class standard_scaler {
       n[i] = static_cast<Acc>(static_cast<std::int64_t>(count_ - (i < D ? missed_[i] : 0)));
   }
 
-  // z = (x − mean) / sqrt(m2 / n) per lane, 0 where the variance is 0 (or there is no
-  // count: 0 / 0 is NaN, and NaN > 0 is false), and a non-finite x as it is (never a
-  // silent 0), for the next stage's policy. `n_of(b)`: the counts of register b.
+  // Every lane scaled, and a non-finite x as it is (never a silent 0), for the next
+  // stage's policy. `n_of(b)`: the counts of register b.
   template <class Counts>
   RILL_ALWAYS_INLINE feature_row<T, D> transformed(const converted_row &v,
                                                    Counts &&n_of) const noexcept {
-    const batch zero(Acc(0));
     feature_row<T, D> out;  // every column is written: no zeroing first
     detail::column_writer<T, D, batch> write(out.data());
-    write([&](std::size_t b) {
+    write.paired([&](std::size_t b) {
       const batch x = batch::load_unaligned(v.data() + b);
-      const batch var = batch::load_aligned(m2_.data() + b) / n_of(b);
-      const batch z = (x - batch::load_aligned(mean_.data() + b)) / xsimd::sqrt(var);
-      return xsimd::select(xsimd::isfinite(x), xsimd::select(var > zero, z, zero), x);
+      const batch z = scaled(x, batch::load_aligned(mean_.data() + b),
+                             batch::load_aligned(m2_.data() + b), n_of(b));
+      return xsimd::select(xsimd::isfinite(x), z, x);
     });
     return out;
   }
